@@ -1,0 +1,1 @@
+"""Shared code of the mail service's Lambda functions, shipped as a Lambda layer."""

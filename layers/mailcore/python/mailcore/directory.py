@@ -1,0 +1,136 @@
+"""Hosted domains, accounts, aliases and catch-alls, and resolving a recipient to an account."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from mailcore import addresses
+from mailcore.errors import ConflictError, InvalidRequestError, NotFoundError
+from mailcore.repository import SYSTEM_MAILBOXES, Table, account_pk
+
+
+def domain_key(domain: str) -> tuple[str, str]:
+    return f"DOMAIN#{domain.lower()}", "DOMAIN"
+
+
+def address_key(address: str) -> tuple[str, str]:
+    return f"ADDR#{addresses.normalize(address)}", "ADDR"
+
+
+def account_id_for(address: str) -> str:
+    """Accounts are named after the address they were created with, so a retry is harmless."""
+    digest = hashlib.sha256(addresses.normalize(address).encode()).hexdigest()
+    return f"a{digest[:20]}"
+
+
+def resolve(table: Table, recipients: list[str]) -> dict[str, str | None]:
+    """Map each recipient to the account that receives its mail, in one batch read.
+
+    Order of precedence: the exact address, the address without its `+tag`, the domain's
+    catch-all. A recipient at a domain we do not host resolves to None.
+    """
+    wanted: list[tuple[str, str]] = []
+    for recipient in recipients:
+        wanted += [
+            address_key(recipient),
+            address_key(addresses.without_tag(recipient)),
+            domain_key(addresses.split(recipient)[1]),
+        ]
+    found = table.get_many(wanted)
+    return {r: _account_of(r, found) for r in recipients}
+
+
+def _account_of(recipient: str, found: dict) -> str | None:
+    domain = found.get(domain_key(addresses.split(recipient)[1]))
+    if domain is None:
+        return None
+    for key in (address_key(recipient), address_key(addresses.without_tag(recipient))):
+        if key in found:
+            return found[key]["account_id"]
+    return domain.get("catch_all_account")
+
+
+def add_domain(table: Table, domain: str) -> None:
+    domain = _valid_domain(domain)
+    pk, sk = domain_key(domain)
+    table.put_new({"pk": pk, "sk": sk, "kind": "domain", "domain": domain, "created_at": _now()})
+
+
+def add_account(table: Table, address: str) -> str:
+    """Create the account, its address and its system mailboxes; returns the account id."""
+    address = _hosted_address(table, address)
+    account_id = account_id_for(address)
+    pk, sk = address_key(address)
+    if not table.put_new({"pk": pk, "sk": sk, "kind": "address", "account_id": account_id}):
+        existing = table.get(pk, sk) or {}
+        if existing.get("account_id") != account_id:
+            raise ConflictError(f"{address} already belongs to another account")
+    table.put_new(
+        {
+            "pk": account_pk(account_id),
+            "sk": "ACCOUNT",
+            "kind": "account",
+            "account_id": account_id,
+            "address": address,
+            "created_at": _now(),
+        }
+    )
+    for mailbox_id, name in SYSTEM_MAILBOXES.items():
+        table.put_new(
+            {
+                "pk": account_pk(account_id),
+                "sk": f"MBX#{mailbox_id}",
+                "kind": "mailbox",
+                "mailbox_id": mailbox_id,
+                "name": name,
+                "role": mailbox_id,
+                "created_at": _now(),
+            }
+        )
+    return account_id
+
+
+def add_alias(table: Table, alias: str, target: str) -> str:
+    """Deliver mail for `alias` to the account that owns `target`."""
+    account_id = _account_of_address(table, target)
+    alias = _hosted_address(table, alias)
+    pk, sk = address_key(alias)
+    if not table.put_new({"pk": pk, "sk": sk, "kind": "alias", "account_id": account_id}):
+        raise ConflictError(f"{alias} is already in use")
+    return account_id
+
+
+def set_catch_all(table: Table, domain: str, target: str) -> str:
+    account_id = _account_of_address(table, target)
+    pk, sk = domain_key(_valid_domain(domain))
+    table.update(pk, sk, {"catch_all_account": account_id})
+    return account_id
+
+
+def _account_of_address(table: Table, address: str) -> str:
+    item = table.get(*address_key(address))
+    if item is None:
+        raise NotFoundError(f"no account has the address {address}")
+    return item["account_id"]
+
+
+def _hosted_address(table: Table, address: str) -> str:
+    local, domain = addresses.split(address)
+    if not local or not domain:
+        raise InvalidRequestError(f"{address!r} is not a mail address")
+    if table.get(*domain_key(domain)) is None:
+        raise NotFoundError(f"{domain} is not a hosted domain; add it first")
+    return f"{local}@{domain}"
+
+
+def _valid_domain(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(labels) or any(" " in label or "@" in label for label in labels):
+        raise InvalidRequestError(f"{domain!r} is not a domain name")
+    return domain
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

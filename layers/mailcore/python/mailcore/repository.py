@@ -1,0 +1,249 @@
+"""Data access: the one place that knows the table's keys and the bucket's layout.
+
+Item types and the access pattern each serves are described in docs/DATA-MODEL.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mailcore import aws, dynamo
+from mailcore.errors import ConflictError, InvalidRequestError, NotFoundError, StorageError
+from mailcore.settings import get_settings
+
+SYSTEM_MAILBOXES = {
+    "inbox": "Inbox",
+    "junk": "Junk",
+    "trash": "Trash",
+    "sent": "Sent",
+    "drafts": "Drafts",
+}
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCT#{account_id}"
+
+
+def mailbox_index_pk(account_id: str, mailbox_id: str) -> str:
+    return f"MBX#{account_id}#{mailbox_id}"
+
+
+def unread_index_pk(account_id: str, mailbox_id: str) -> str:
+    return f"UNREAD#{account_id}#{mailbox_id}"
+
+
+def message_keys(account_id: str, message_id: str) -> dict[str, str]:
+    return {"pk": account_pk(account_id), "sk": f"MSG#{message_id}"}
+
+
+def placement(account_id: str, message_id: str, mailbox_id: str, received_at: str, seen: bool):
+    """The index attributes that put a message in a mailbox listing and its unread count."""
+    values: dict[str, Any] = {
+        "mailbox_id": mailbox_id,
+        "gsi1pk": mailbox_index_pk(account_id, mailbox_id),
+        "gsi1sk": f"{received_at}#{message_id}",
+    }
+    if not seen:
+        values["gsi2pk"] = unread_index_pk(account_id, mailbox_id)
+        values["gsi2sk"] = message_id
+    return values
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+class Table:
+    """The metadata table of one region."""
+
+    def __init__(self, name: str | None = None, region: str | None = None) -> None:
+        self.name = name or get_settings().table_name
+        self.region = region
+
+    @property
+    def _ddb(self) -> Any:
+        return aws.client("dynamodb", self.region)
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self._call("get_item", Key=dynamo.to_item({"pk": pk, "sk": sk}))
+        item = response.get("Item")
+        return dynamo.from_item(item) if item else None
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Read up to 100 items in one request, retrying whatever DynamoDB left unprocessed."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))[:100]
+        request = {self.name: {"Keys": [dynamo.to_item({"pk": p, "sk": s}) for p, s in unique]}}
+        while request:
+            response = self._call("batch_get_item", RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.name, []):
+                item = dynamo.from_item(raw)
+                found[(item["pk"], item["sk"])] = item
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_new(self, values: dict[str, Any]) -> bool:
+        """Write an item unless one with the same keys exists; False when it did."""
+        try:
+            self._call(
+                "put_item",
+                Item=dynamo.to_item(values),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def put(self, values: dict[str, Any]) -> None:
+        self._call("put_item", Item=dynamo.to_item(values))
+
+    def update(
+        self,
+        pk: str,
+        sk: str,
+        set_values: dict[str, Any],
+        remove: list[str] | None = None,
+        condition: str = "attribute_exists(pk)",
+    ) -> dict[str, Any]:
+        """Set and remove attributes of an existing item; NotFoundError when it is gone."""
+        names = {f"#s{i}": k for i, k in enumerate(set_values)}
+        names.update({f"#r{i}": k for i, k in enumerate(remove or [])})
+        clauses = []
+        if set_values:
+            clauses.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(set_values))))
+        if remove:
+            clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove))))
+        try:
+            response = self._call(
+                "update_item",
+                Key=dynamo.to_item({"pk": pk, "sk": sk}),
+                UpdateExpression=" ".join(clauses),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":s{i}": dynamo.value(v) for i, v in enumerate(set_values.values())
+                }
+                or None,
+                ConditionExpression=condition,
+                ReturnValues="ALL_NEW",
+            )
+        except ConflictError as error:
+            raise NotFoundError("no such item") from error
+        return dynamo.from_item(response["Attributes"])
+
+    def delete(self, pk: str, sk: str) -> None:
+        self._call("delete_item", Key=dynamo.to_item({"pk": pk, "sk": sk}))
+
+    def query_prefix(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": dynamo.to_item({":pk": pk, ":prefix": prefix}),
+        }
+        while True:
+            response = self._call("query", **request)
+            items.extend(dynamo.from_item(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def query_index_page(self, index_pk: str, limit: int, cursor: str | None) -> Page:
+        """A page of a mailbox listing, newest first, with an opaque cursor for the next."""
+        request: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": dynamo.to_item({":pk": index_pk}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, index_pk)
+        response = self._call("query", **request)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[dynamo.from_item(i) for i in response.get("Items", [])],
+            cursor=_encode_cursor(last) if last else None,
+        )
+
+    def count(self, index: str, index_pk: str) -> int:
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": f"{index}pk = :pk",
+            "ExpressionAttributeValues": dynamo.to_item({":pk": index_pk}),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self._call("query", **request)
+            total += response.get("Count", 0)
+            if "LastEvaluatedKey" not in response:
+                return total
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        if operation != "batch_get_item":
+            kwargs.setdefault("TableName", self.name)
+        return _translated(getattr(self._ddb, operation), **kwargs)
+
+
+class Bucket:
+    """The raw-message bucket of one region."""
+
+    def __init__(self, name: str | None = None, region: str | None = None) -> None:
+        self.name = name or get_settings().bucket_name
+        self.region = region
+
+    def get(self, key: str, bucket: str | None = None) -> bytes:
+        s3 = aws.client("s3", self.region)
+        response = _translated(s3.get_object, Bucket=bucket or self.name, Key=key)
+        return response["Body"].read()
+
+    def put(self, key: str, data: bytes) -> None:
+        s3 = aws.client("s3", self.region)
+        _translated(s3.put_object, Bucket=self.name, Key=key, Body=data)
+
+    def delete(self, key: str, bucket: str | None = None) -> None:
+        s3 = aws.client("s3", self.region)
+        _translated(s3.delete_object, Bucket=bucket or self.name, Key=key)
+
+
+_MISSING = {"NoSuchKey", "NoSuchBucket", "ResourceNotFoundException", "404"}
+_CONFLICT = {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def _translated(call: Any, **kwargs: Any) -> dict[str, Any]:
+    """Make the AWS call, turning ClientError codes into the service's own errors."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return call(**kwargs)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _MISSING:
+            raise NotFoundError(code) from error
+        if code in _CONFLICT:
+            raise ConflictError(code) from error
+        if code == "ValidationException":
+            raise InvalidRequestError(error.response["Error"].get("Message", code)) from error
+        raise StorageError(code) from error
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    plain = dynamo.from_item(key)
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode()
+
+
+def _decode_cursor(cursor: str, index_pk: str) -> dict[str, Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as error:
+        raise InvalidRequestError("cursor is not one this API returned") from error
+    if not isinstance(plain, dict) or plain.get("gsi1pk") != index_pk:
+        raise InvalidRequestError("cursor belongs to another listing")
+    if not all(isinstance(plain.get(k), str) for k in ("pk", "sk", "gsi1pk", "gsi1sk")):
+        raise InvalidRequestError("cursor is not one this API returned")
+    return dynamo.to_item({k: plain[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")})

@@ -1,0 +1,159 @@
+"""An HTTP server that does API Gateway's part: check the token, build the v2 event, answer."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local import auth
+from local.lambda_context import LocalContext
+from local.resources import Resources
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+Function = Callable[[dict[str, Any], Any], dict[str, Any]]
+TokenIssuer = Callable[[str, str], str]
+
+
+def http_event(
+    method: str, target: str, headers: dict[str, str], body: bytes, claims: dict[str, Any]
+) -> dict[str, Any]:
+    """The payload format 2.0 event an HTTP API with a JWT authorizer sends its function."""
+    url = urlsplit(target)
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(url.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    text_body = _is_text(headers.get("content-type", ""))
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": url.path,
+        "rawQueryString": url.query,
+        "headers": headers,
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "authorizer": {"jwt": {"claims": {k: _claim(v) for k, v in claims.items()}, "scopes": None}},
+            "domainName": headers.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": url.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": (body.decode("utf-8", "replace") if text_body else base64.b64encode(body).decode())
+        if body
+        else None,
+        "isBase64Encoded": bool(body) and not text_body,
+    }
+
+
+def _is_text(content_type: str) -> bool:
+    return content_type.startswith(("application/json", "text/")) or not content_type
+
+
+def _claim(value: Any) -> str:
+    """API Gateway hands every claim to the function as a string."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LocalHttpApi
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self._reply(413, {"message": "Request Entity Too Large"})
+            return
+        body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/local/token") and self.command == "POST":
+            self._issue_token(body)
+            return
+        try:
+            claims = auth.verify(self.headers.get("authorization"), **self.server.token_check)
+        except auth.TokenRejected:
+            self._reply(401, {"message": "Unauthorized"})
+            return
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        event = http_event(self.command, self.path, headers, body, claims)
+        response = self.server.function(event, LocalContext("api"))
+        self._write_lambda_response(response)
+
+    def _issue_token(self, body: bytes) -> None:
+        try:
+            request = json.loads(body or b"{}")
+            token = self.server.issue_token(request["username"], request["password"])
+        except (ValueError, KeyError, TypeError):
+            self._reply(400, {"message": 'send {"username": ..., "password": ...}'})
+            return
+        except Exception as error:  # noqa: BLE001 - Cognito's refusal, passed on as a 401
+            self._reply(401, {"message": type(error).__name__})
+            return
+        self._reply(200, {"id_token": token})
+
+    def _write_lambda_response(self, response: dict[str, Any]) -> None:
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+        self.send_response(response.get("statusCode", 200))
+        for name, value in (response.get("headers") or {}).items():
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LocalHttpApi(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], function: Function, resources: Resources, issue_token: TokenIssuer
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.function = function
+        self.issue_token = issue_token
+        self.token_check = {
+            "region": resources.region,
+            "user_pool_id": resources.user_pool_id,
+            "client_id": resources.client_id,
+        }
+        self.port = self.server_address[1]
+
+    def start(self) -> None:
+        threading.Thread(target=self.serve_forever, name="http-api", daemon=True).start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()

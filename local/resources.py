@@ -1,0 +1,148 @@
+"""Create, in moto, the AWS resources the CDK stacks create on AWS, and seed demo data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mailcore import aws, directory
+from mailcore.repository import Table
+
+DEMO_DOMAIN = "demo.test"
+DEMO_ACCOUNTS = ("alice@demo.test", "bob@demo.test")
+DEMO_PASSWORD = "Local-Passw0rd!"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+@dataclass
+class Resources:
+    region: str
+    table_name: str
+    bucket_name: str
+    user_pool_id: str = ""
+    client_id: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def use_local_environment(region: str, table_name: str, bucket_name: str) -> None:
+    """Point the functions' settings at moto, as CDK points them at the real resources."""
+    os.environ.update(FAKE_CREDENTIALS)
+    os.environ.update(
+        AWS_DEFAULT_REGION=region,
+        AWS_REGION=region,
+        TABLE_NAME=table_name,
+        BUCKET_NAME=bucket_name,
+        INBOUND_PREFIX="inbound/",
+        POWERTOOLS_METRICS_NAMESPACE="Mail",
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    )
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "mail-local")
+    aws.reset()
+
+
+def create(region: str = "us-east-1", prefix: str = "mail") -> Resources:
+    """Table, bucket and user pool in the active moto backend (`mock_aws` must be on)."""
+    resources = Resources(region, f"{prefix}-{region}", f"{prefix}-raw-{region}")
+    use_local_environment(region, resources.table_name, resources.bucket_name)
+    _create_table(resources.table_name, region)
+    _create_bucket(resources.bucket_name, region)
+    resources.user_pool_id, resources.client_id = _create_user_pool(region)
+    return resources
+
+
+def _create_table(name: str, region: str) -> None:
+    ddb = aws.client("dynamodb", region)
+    key = [("pk", "sk"), ("gsi1pk", "gsi1sk"), ("gsi2pk", "gsi2sk")]
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for pair in key for a in pair],
+        KeySchema=_key_schema("pk", "sk"),
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": _key_schema("gsi1pk", "gsi1sk"),
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "gsi2",
+                "KeySchema": _key_schema("gsi2pk", "gsi2sk"),
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+
+
+def _key_schema(partition: str, sort: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": partition, "KeyType": "HASH"},
+        {"AttributeName": sort, "KeyType": "RANGE"},
+    ]
+
+
+def _create_bucket(name: str, region: str) -> None:
+    s3 = aws.client("s3", region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _create_user_pool(region: str) -> tuple[str, str]:
+    cognito = aws.client("cognito-idp", region)
+    pool = cognito.create_user_pool(
+        PoolName="mail-users",
+        UsernameAttributes=["email"],
+        Schema=[{"Name": "account_id", "AttributeDataType": "String", "Mutable": False}],
+    )["UserPool"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="mail-app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    return pool["Id"], client["ClientId"]
+
+
+def add_user(resources: Resources, address: str, password: str) -> str:
+    """Create the account in the table and its Cognito user; returns the account id."""
+    account_id = directory.add_account(Table(resources.table_name, resources.region), address)
+    cognito = aws.client("cognito-idp", resources.region)
+    cognito.admin_create_user(
+        UserPoolId=resources.user_pool_id,
+        Username=address,
+        UserAttributes=[
+            {"Name": "email", "Value": address},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "custom:account_id", "Value": account_id},
+        ],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=resources.user_pool_id, Username=address, Password=password, Permanent=True
+    )
+    return account_id
+
+
+def seed_demo(resources: Resources) -> dict[str, str]:
+    directory.add_domain(Table(resources.table_name, resources.region), DEMO_DOMAIN)
+    return {address: add_user(resources, address, DEMO_PASSWORD) for address in DEMO_ACCOUNTS}
+
+
+def sign_in(resources: Resources, address: str, password: str) -> str:
+    """An ID token for the user, as the app client would get it from Cognito."""
+    cognito = aws.client("cognito-idp", resources.region)
+    result = cognito.initiate_auth(
+        ClientId=resources.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": address, "PASSWORD": password},
+    )
+    return result["AuthenticationResult"]["IdToken"]
