@@ -1,0 +1,1 @@
+"""AWS CDK app for the mail service: one stack per configured region."""

@@ -1,0 +1,76 @@
+"""Who may call the API: a Cognito user pool whose ID tokens name the caller's mail account."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from cdk import nag
+
+ACCOUNT_ID_ATTRIBUTE = "account_id"  # appears in tokens as custom:account_id
+
+
+class UserDirectory(Construct):
+    """Users are created by an operator (no self sign-up), each bound to one mail account.
+
+    ``account_id`` is immutable, so it can only be set when an administrator creates the user
+    and no one, the user included, can move a login to another account afterwards.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            sign_in_case_sensitive=False,
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            custom_attributes={
+                ACCOUNT_ID_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=64, mutable=False)
+            },
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.client = self.user_pool.add_client(
+            "AppClient",
+            auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            generate_secret=False,
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True)
+            .with_custom_attributes(ACCOUNT_ID_ATTRIBUTE),
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True),
+        )
+        self._acknowledge_findings()
+
+    def _acknowledge_findings(self) -> None:
+        plus_plan = (
+            "Threat protection needs the Cognito Plus plan; operators create every user, "
+            "which removes the sign-up abuse it mainly guards against."
+        )
+        nag.acknowledge(
+            self.user_pool,
+            {
+                "AwsSolutions-COG2": "TOTP MFA is offered to every user but not forced: mail "
+                "clients sign in with USER_PASSWORD_AUTH and cannot answer an MFA challenge.",
+                "AwsSolutions-COG3": plus_plan,
+                "AwsSolutions-COG8": plus_plan,
+            },
+        )

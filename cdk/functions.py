@@ -1,0 +1,162 @@
+"""The service's Lambda functions, all made by one factory so they share one shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk import nag
+from cdk.layers import ARCHITECTURE, ASSET_EXCLUDES, REPO_ROOT, RUNTIME, SharedLayers
+from cdk.storage import INBOUND_PREFIX
+
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+HANDLER = "handler.handler"
+METRICS_NAMESPACE = "Mail"
+LOG_LEVEL = "INFO"
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function: its code lives in ``functions/<service>``, named for Powertools."""
+
+    service: str
+    timeout: Duration
+    memory_size: int = 512
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+INBOUND = FunctionSpec(
+    "inbound",
+    timeout=Duration.seconds(60),
+    memory_size=1024,
+    environment={"INBOUND_PREFIX": INBOUND_PREFIX},
+)
+API = FunctionSpec("api", timeout=Duration.seconds(15))
+
+
+class MailFunctions(Construct):
+    """The inbound (SES) and API functions with the permissions each needs and no more."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layers: SharedLayers,
+        bucket: s3.IBucket,
+        table: dynamodb.ITableV2,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._layers = layers.all
+        self._shared_environment = {
+            "TABLE_NAME": table.table_name,
+            "BUCKET_NAME": bucket.bucket_name,
+        }
+
+        self.inbound = self._function(INBOUND)
+        self._grant_table(self.inbound, table)
+        self._grant_read(
+            self.inbound, bucket, f"{INBOUND_PREFIX}*", "the messages SES stored for it to parse"
+        )
+
+        self.api = self._function(API)
+        self._grant_table(self.api, table)
+        self._grant_read(self.api, bucket, "*", "any message or attachment an account holder opens")
+        self._grant_delete(self.api, bucket)
+
+    def _function(self, spec: FunctionSpec) -> lambda_.Function:
+        construct_id = spec.service.capitalize()
+        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=LOG_RETENTION)
+
+        function = lambda_.Function(
+            self,
+            construct_id,
+            description=f"mail service: {spec.service}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / spec.service), exclude=ASSET_EXCLUDES),
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            layers=self._layers,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
+            environment={**self._shared_environment, **_powertools_environment(spec)},
+        )
+        _acknowledge_function_findings(function)
+        return function
+
+    def _grant_table(self, function: lambda_.Function, table: dynamodb.ITableV2) -> None:
+        table.grant_read_write_data(function)
+        nag.acknowledge(
+            function,
+            {
+                nag.wildcard_resource(function, f"{table.table_arn}/index/*"): "Queries go "
+                "through the table's own indexes (gsi1, gsi2) and only those exist.",
+            },
+        )
+
+    def _grant_read(
+        self, function: lambda_.Function, bucket: s3.IBucket, keys: str, what: str
+    ) -> None:
+        bucket.grant_read(function, keys)
+        actions = (
+            "CDK's read grant, on the raw-mail bucket alone: object and version reads "
+            "(GetObject*), the bucket's location and versioning (GetBucket*) and listing (List*)."
+        )
+        nag.acknowledge(
+            function,
+            {
+                nag.wildcard_action("s3:GetObject*"): actions,
+                nag.wildcard_action("s3:GetBucket*"): actions,
+                nag.wildcard_action("s3:List*"): actions,
+                nag.wildcard_resource(function, bucket.arn_for_objects(keys)): "Object keys are "
+                f"generated per message; the function reads {what}.",
+            },
+        )
+
+    def _grant_delete(self, function: lambda_.Function, bucket: s3.IBucket) -> None:
+        bucket.grant_delete(function)
+        nag.acknowledge(
+            function,
+            {
+                nag.wildcard_action("s3:DeleteObject*"): "Account holders delete messages; the "
+                "wildcard adds DeleteObjectVersion, which erasing from a versioned bucket needs.",
+            },
+        )
+
+
+def _powertools_environment(spec: FunctionSpec) -> dict[str, str]:
+    return {
+        **spec.environment,
+        "POWERTOOLS_SERVICE_NAME": spec.service,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        # Responses carry mail; traces must not copy them into X-Ray.
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "LOG_LEVEL": LOG_LEVEL,
+    }
+
+
+def _acknowledge_function_findings(function: lambda_.Function) -> None:
+    nag.acknowledge(
+        function,
+        {
+            "AwsSolutions-L1": "Python 3.12 is pinned on purpose: the dependency layer's wheels "
+            "are built for cp312, so a runtime move is a deliberate upgrade of layer and code.",
+            nag.BASIC_EXECUTION_ROLE: "The AWS managed basic execution role only lets the "
+            "function write its own CloudWatch logs.",
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and "
+            "PutTelemetryRecords, added by active tracing, accept no resource ARN.",
+        },
+    )

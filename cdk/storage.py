@@ -1,0 +1,139 @@
+"""Where mail lives: the raw-mail bucket and the metadata global table."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk import nag
+
+INBOUND_PREFIX = "inbound/"
+
+# Deterministic, because every regional stack but the home one finds its replica by this name.
+TABLE_NAME = "mail-metadata"
+
+# gsi1 carries whole items (listings need every field); gsi2 only answers "which keys match".
+GLOBAL_INDEXES = {
+    "gsi1": dynamodb.ProjectionType.ALL,
+    "gsi2": dynamodb.ProjectionType.KEYS_ONLY,
+}
+
+NONCURRENT_VERSION_RETENTION = Duration.days(30)
+ACCESS_LOG_RETENTION = Duration.days(365)
+
+
+class RawMailBucket(Construct):
+    """The bucket SES writes every accepted message to, under ``inbound/``.
+
+    SES's own bucket policy (PutObject under the prefix, limited by aws:SourceAccount) is added
+    by the receipt rule's S3 action, next to the rule that needs it.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+
+        self.access_logs = self._access_log_bucket()
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="raw-mail/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions",
+                    noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _access_log_bucket(self) -> s3.Bucket:
+        # S3 server access logging delivers only to SSE-S3 buckets, hence no KMS here.
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=ACCESS_LOG_RETENTION)],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(
+            bucket,
+            {
+                "AwsSolutions-S1": "This bucket is the access-log target of the raw-mail bucket; "
+                "logging its own access would write a log record for every log delivery.",
+            },
+        )
+        return bucket
+
+
+class MetadataTable(Construct):
+    """The metadata global table as seen from one regional stack.
+
+    The home stack (first region in ``regions``) owns the ``AWS::DynamoDB::GlobalTable`` and so
+    creates the replica in every other region; the other stacks only import their local replica
+    by its fixed name. Deploy order follows: the home stack first, then the others (the app
+    declares that dependency, so ``cdk deploy --all`` keeps it). To add a region, add it to
+    ``regions``, deploy the home stack (which adds the replica), then the new region's stack.
+    Removing a region works the other way round: its stack first, then the home stack.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        home_region: str,
+        replica_regions: tuple[str, ...],
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        if Stack.of(self).region == home_region:
+            self.table: dynamodb.ITableV2 = self._global_table(replica_regions)
+        else:
+            self.table = dynamodb.TableV2.from_table_attributes(
+                self, "Replica", table_name=TABLE_NAME, global_indexes=list(GLOBAL_INDEXES)
+            )
+
+    def _global_table(self, replica_regions: tuple[str, ...]) -> dynamodb.TableV2:
+        return dynamodb.TableV2(
+            self,
+            "Table",
+            table_name=TABLE_NAME,
+            partition_key=_string_key("pk"),
+            sort_key=_string_key("sk"),
+            billing=dynamodb.Billing.on_demand(),
+            # Global tables replicate through the stream; it must carry both images.
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=name,
+                    partition_key=_string_key(f"{name}pk"),
+                    sort_key=_string_key(f"{name}sk"),
+                    projection_type=projection,
+                )
+                for name, projection in GLOBAL_INDEXES.items()
+            ],
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
+        )
+
+
+def _string_key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)

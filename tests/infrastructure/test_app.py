@@ -1,0 +1,73 @@
+import json
+import sys
+
+import pytest
+from aws_cdk import App
+from aws_cdk import aws_s3 as s3
+from cfnlint.api import ManualArgs, lint
+
+from cdk.app import build_app
+from cdk.layers import PIP_PLATFORM, REQUIREMENTS_FILE, pip_install_command
+
+from .synthesis import HOME_REGION, SynthesizedApp, app_context
+
+OUTPUTS = {
+    "TableName",
+    "BucketName",
+    "UserPoolId",
+    "UserPoolClientId",
+    "ApiUrl",
+    "InboundFunctionName",
+    "ApiFunctionName",
+    "ReceiptRuleSetName",
+}
+
+# W3005 flags a DependsOn that a Ref/GetAtt already implies; CDK writes those on purpose
+# (a function waits for its role's policy), so it is noise for generated templates.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+def test_every_stack_exports_what_operators_and_local_tools_need(each_region):
+    assert set(each_region.to_json()["Outputs"]) == OUTPUTS
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synthesized: SynthesizedApp):
+    # Under pytest CDK raises from synth() on any failed validation, so the session fixture
+    # would already have failed; the report, which lists only failing plugins, stays empty.
+    report = json.loads((synthesized.assembly_dir / "validation-report.json").read_text())
+
+    failures = [r for r in report["pluginReports"] if r.get("conclusion") != "success"]
+    assert failures == []
+
+
+def test_cdk_nag_fails_synthesis_on_an_unacknowledged_finding():
+    app = App(context=app_context(regions=[HOME_REGION]))
+    stack = build_app(app)[HOME_REGION]
+    s3.Bucket(stack, "Unlogged", enforce_ssl=True)
+
+    with pytest.raises(RuntimeError, match="AwsSolutions-S1"):
+        app.synth()
+
+
+def test_cfn_lint_finds_no_problem_in_any_template(synthesized: SynthesizedApp):
+    for region, stack in synthesized.stacks.items():
+        template = synthesized.assembly_dir / stack.template_file
+        config = ManualArgs(regions=[region], ignore_checks=CFN_LINT_IGNORED)
+
+        matches = lint(template.read_text(), config=config)
+
+        assert [str(match) for match in matches] == [], template.name
+
+
+def test_synthesis_in_tests_skips_dependency_bundling(synthesized: SynthesizedApp):
+    assert synthesized.bundling_attempts == []
+
+
+def test_dependency_layer_is_built_for_the_lambda_platform():
+    command = pip_install_command(REQUIREMENTS_FILE, "/out")
+
+    assert command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert command[command.index("--platform") + 1] == PIP_PLATFORM == "manylinux2014_aarch64"
+    assert command[command.index("--python-version") + 1] == "3.12"
+    assert "--only-binary=:all:" in command
+    assert command[-2:] == ["--target", "/out/python"]

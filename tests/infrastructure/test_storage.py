@@ -1,0 +1,133 @@
+from aws_cdk.assertions import Match, Template
+
+from cdk.storage import INBOUND_PREFIX, TABLE_NAME
+
+from .synthesis import HOME_REGION, REPLICA_REGION, SynthesizedApp
+
+
+def _raw_mail_bucket(template: Template) -> dict:
+    buckets = template.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"VersioningConfiguration": {"Status": "Enabled"}}}
+    )
+    assert len(buckets) == 1
+    return next(iter(buckets.values()))["Properties"]
+
+
+def _global_table(template: Template) -> dict:
+    tables = template.find_resources("AWS::DynamoDB::GlobalTable")
+    assert len(tables) == 1
+    return next(iter(tables.values()))
+
+
+def test_raw_mail_bucket_is_encrypted_private_logged_and_prunes_old_versions(each_region):
+    bucket = _raw_mail_bucket(each_region)
+
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert "DestinationBucketName" in bucket["LoggingConfiguration"]
+    rules = bucket["LifecycleConfiguration"]["Rules"]
+    assert any(rule.get("NoncurrentVersionExpiration") for rule in rules)
+
+
+def test_bucket_policy_refuses_plain_http(each_region):
+    each_region.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_ses_may_write_under_inbound_prefix_for_this_account_only(each_region):
+    each_region.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:PutObject",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Resource": {
+                                "Fn::Join": ["", [Match.any_value(), f"/{INBOUND_PREFIX}*"]]
+                            },
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                            },
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_home_stack_owns_the_global_table_with_a_replica_in_every_region(home):
+    table = _global_table(home)
+    properties = table["Properties"]
+
+    assert properties["TableName"] == TABLE_NAME
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["DeletionPolicy"] == "Retain"
+    assert {replica["Region"] for replica in properties["Replicas"]} == {
+        HOME_REGION,
+        REPLICA_REGION,
+    }
+    for replica in properties["Replicas"]:
+        assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert replica["DeletionProtectionEnabled"] is True
+
+
+def test_global_table_keys_and_indexes(home):
+    properties = _global_table(home)["Properties"]
+
+    assert properties["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]} == {
+        name: "S" for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+    }
+    indexes = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
+    assert indexes["gsi1"]["Projection"] == {"ProjectionType": "ALL"}
+    assert indexes["gsi2"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    for name, index in indexes.items():
+        assert index["KeySchema"] == [
+            {"AttributeName": f"{name}pk", "KeyType": "HASH"},
+            {"AttributeName": f"{name}sk", "KeyType": "RANGE"},
+        ]
+
+
+def test_other_regions_use_their_replica_by_name(replica):
+    replica.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
+    replica.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"TABLE_NAME": TABLE_NAME})}},
+    )
+
+
+def test_home_stack_deploys_before_the_others(synthesized: SynthesizedApp):
+    home_stack = synthesized.stacks[HOME_REGION]
+    regional_stacks = list(synthesized.stacks.values())
+
+    assert home_stack in synthesized.stacks[REPLICA_REGION].dependencies
+    assert not [stack for stack in home_stack.dependencies if stack in regional_stacks]
