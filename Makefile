@@ -34,3 +34,6 @@ synth: $(BIN)/activate  ## CloudFormation templates for every region in cdk.json
 
 clean:
 	rm -rf $(VENV) cdk.out .local .pytest_cache .ruff_cache .mypy_cache
+
+admin: $(BIN)/activate  ## e.g. make admin ARGS="domain add example.com"
+	$(BIN)/python scripts/admin.py $(ARGS)

@@ -23,6 +23,9 @@ def main() -> None:
         smtp_port=args.smtp_port,
         http_port=args.http_port,
         moto_port=args.moto_port,
+        bounce=set(args.bounce),
+        complain=set(args.complain),
+        transient_failure_rate=args.ses_failure_rate,
     ).start()
     service.write_endpoints(ENDPOINTS_FILE)
     print(_banner(service), flush=True)
@@ -44,6 +47,19 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--http-port", type=int, default=8080)
     parser.add_argument("--moto-port", type=int, default=5001)
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--bounce",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="SES answers mail to it with a bounce",
+    )
+    parser.add_argument(
+        "--complain", action="append", default=[], metavar="ADDRESS", help="its recipient complains"
+    )
+    parser.add_argument(
+        "--ses-failure-rate", type=float, default=0.0, help="share of SES calls that fail with throttling"
+    )
     return parser.parse_args()
 
 
@@ -66,6 +82,12 @@ Get a token (password {DEMO_PASSWORD}) and read the inbox:
   TOKEN=$(.venv/bin/python -m local.token {bob} --api {http})
   curl -s -H "Authorization: Bearer $TOKEN" {http}/mailboxes
   curl -s -H "Authorization: Bearer $TOKEN" {http}/mailboxes/inbox/messages
+
+Send through the API (to the other demo account, or anywhere: outside mail is kept by moto's SES):
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' {http}/outbox \\
+    -d '{{"to": ["{alice}"], "subject": "Hi Alice", "text": "From Bob"}}'
+  curl -s {http}/local/outbox          # what left for other domains
+  (bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com complains)
 """
 
 

@@ -94,6 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/local/token") and self.command == "POST":
             self._issue_token(body)
             return
+        if self.path.startswith("/local/outbox") and self.command == "GET":
+            self._reply(200, {"sent": self.server.outbox()})
+            return
         try:
             claims = auth.verify(self.headers.get("authorization"), **self.server.token_check)
         except auth.TokenRejected:
@@ -139,10 +142,16 @@ class LocalHttpApi(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], function: Function, resources: Resources, issue_token: TokenIssuer
+        self,
+        address: tuple[str, int],
+        function: Function,
+        resources: Resources,
+        issue_token: TokenIssuer,
+        outbox: Callable[[], list[dict[str, Any]]],
     ) -> None:
         super().__init__(address, _Handler)
         self.function = function
+        self.outbox = outbox
         self.issue_token = issue_token
         self.token_check = {
             "region": resources.region,

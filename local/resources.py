@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from mailcore.repository import Table
 DEMO_DOMAIN = "demo.test"
 DEMO_ACCOUNTS = ("alice@demo.test", "bob@demo.test")
 DEMO_PASSWORD = "Local-Passw0rd!"
+DELIVERY_ATTEMPTS = 5
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -26,20 +28,30 @@ class Resources:
     bucket_name: str
     user_pool_id: str = ""
     client_id: str = ""
+    idempotency_table_name: str = ""
+    delivery_queue_url: str = ""
+    delivery_dlq_url: str = ""
+    feedback_queue_url: str = ""
+    feedback_topic_arn: str = ""
+    configuration_set: str = "mail-sending"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def use_local_environment(region: str, table_name: str, bucket_name: str) -> None:
+def use_local_environment(resources: Resources) -> None:
     """Point the functions' settings at moto, as CDK points them at the real resources."""
     os.environ.update(FAKE_CREDENTIALS)
     os.environ.update(
-        AWS_DEFAULT_REGION=region,
-        AWS_REGION=region,
-        TABLE_NAME=table_name,
-        BUCKET_NAME=bucket_name,
+        AWS_DEFAULT_REGION=resources.region,
+        AWS_REGION=resources.region,
+        TABLE_NAME=resources.table_name,
+        BUCKET_NAME=resources.bucket_name,
+        IDEMPOTENCY_TABLE_NAME=resources.idempotency_table_name,
+        DELIVERY_QUEUE_URL=resources.delivery_queue_url,
+        CONFIGURATION_SET_NAME=resources.configuration_set,
         INBOUND_PREFIX="inbound/",
+        ALLOW_TEST_DOMAINS="true",
         POWERTOOLS_METRICS_NAMESPACE="Mail",
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
     )
@@ -50,11 +62,60 @@ def use_local_environment(region: str, table_name: str, bucket_name: str) -> Non
 def create(region: str = "us-east-1", prefix: str = "mail") -> Resources:
     """Table, bucket and user pool in the active moto backend (`mock_aws` must be on)."""
     resources = Resources(region, f"{prefix}-{region}", f"{prefix}-raw-{region}")
-    use_local_environment(region, resources.table_name, resources.bucket_name)
+    resources.idempotency_table_name = f"{prefix}-idempotency-{region}"
+    use_local_environment(resources)
     _create_table(resources.table_name, region)
+    _create_idempotency_table(resources.idempotency_table_name, region)
     _create_bucket(resources.bucket_name, region)
     resources.user_pool_id, resources.client_id = _create_user_pool(region)
+    _create_queues(resources, prefix)
+    _create_sending(resources, prefix)
+    use_local_environment(resources)
     return resources
+
+
+def _create_idempotency_table(name: str, region: str) -> None:
+    ddb = aws.client("dynamodb", region)
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def _create_queues(resources: Resources, prefix: str) -> None:
+    sqs = aws.client("sqs", resources.region)
+    dlq = sqs.create_queue(QueueName=f"{prefix}-delivery-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": DELIVERY_ATTEMPTS})
+    resources.delivery_queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-delivery", Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "360"}
+    )["QueueUrl"]
+    resources.delivery_dlq_url = dlq
+    resources.feedback_queue_url = sqs.create_queue(QueueName=f"{prefix}-feedback")["QueueUrl"]
+
+
+def _create_sending(resources: Resources, prefix: str) -> None:
+    """The configuration set's event destination: SNS, delivered raw to the feedback queue."""
+    sns = aws.client("sns", resources.region)
+    sqs = aws.client("sqs", resources.region)
+    topic = sns.create_topic(Name=f"{prefix}-ses-events")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=resources.feedback_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    resources.feedback_topic_arn = topic
+    aws.client("sesv2", resources.region).create_configuration_set(
+        ConfigurationSetName=resources.configuration_set
+    )
+
+
+def verify_sending_domain(resources: Resources, domain: str) -> None:
+    """SES sends only from verified identities; CDK creates one per hosted domain."""
+    aws.client("ses", resources.region).verify_domain_identity(Domain=domain)
 
 
 def _create_table(name: str, region: str) -> None:
@@ -132,8 +193,13 @@ def add_user(resources: Resources, address: str, password: str) -> str:
     return account_id
 
 
+def add_domain(resources: Resources, domain: str) -> None:
+    directory.add_domain(Table(resources.table_name, resources.region), domain)
+    verify_sending_domain(resources, domain)
+
+
 def seed_demo(resources: Resources) -> dict[str, str]:
-    directory.add_domain(Table(resources.table_name, resources.region), DEMO_DOMAIN)
+    add_domain(resources, DEMO_DOMAIN)
     return {address: add_user(resources, address, DEMO_PASSWORD) for address in DEMO_ACCOUNTS}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 
 def main() -> None:
@@ -19,6 +20,8 @@ def main() -> None:
     message["From"] = args.sender
     message["To"] = ", ".join(args.to)
     message["Subject"] = args.subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=args.sender.rpartition("@")[2] or None)
     message.set_content(args.body)
     host, _, port = args.server.partition(":")
     with smtplib.SMTP(host, int(port or 25)) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from pathlib import Path
@@ -12,6 +13,8 @@ from moto import mock_aws
 
 from local import resources, smtp
 from local.http_api import LocalHttpApi
+from local.outbound import QueuePoller, SimulatedSes
+from mailcore import delivery
 from mailcore.repository import Bucket, Table
 
 # moto's backends are not built for concurrent writers; one function runs at a time, as
@@ -34,6 +37,10 @@ class LocalService:
         http_port: int = 0,
         moto_port: int | None = None,
         seed: bool = True,
+        bounce: set[str] | None = None,
+        complain: set[str] | None = None,
+        transient_failure_rate: float = 0.0,
+        retry_delays: str = "1,2,4,8,16",
     ) -> None:
         self.region = region
         self.host = host
@@ -42,11 +49,18 @@ class LocalService:
         self.moto_port = moto_port
         self.seed = seed
         self.accounts: dict[str, str] = {}
+        self.ses_options = {
+            "bounce": bounce,
+            "complain": complain,
+            "transient_failure_rate": transient_failure_rate,
+        }
+        self.retry_delays = retry_delays
         self._mock = mock_aws()
         self._stoppers: list[Any] = []
 
     def start(self) -> LocalService:
         self._mock.start()
+        os.environ["RETRY_DELAYS"] = self.retry_delays
         self.resources = resources.create(self.region)
         if self.seed:
             self.accounts = resources.seed_demo(self.resources)
@@ -54,6 +68,7 @@ class LocalService:
         self.bucket = Bucket(self.resources.bucket_name, self.region)
         self._start_smtp()
         self._start_http()
+        self._start_sending()
         if self.moto_port is not None:
             self._start_moto_server()
         return self
@@ -91,10 +106,41 @@ class LocalService:
             with INVOKE_LOCK:
                 return api_function.handler(event, context)
 
-        server = LocalHttpApi((self.host, self.http_port), invoke, self.resources, self.token)
+        server = LocalHttpApi(
+            (self.host, self.http_port), invoke, self.resources, self.token, lambda: self.ses.outbox
+        )
         server.start()
         self.http_port = server.port
         self._stoppers.append(server.stop)
+
+    def _start_sending(self) -> None:
+        from functions.delivery import handler as delivery_function
+        from functions.feedback import handler as feedback_function
+
+        self.ses = SimulatedSes(
+            delivery.SesSender(), self.resources.feedback_topic_arn, self.region, **self.ses_options
+        )
+        delivery.use_sender(self.ses)
+        self._stoppers.append(lambda: delivery.use_sender(None))
+        self.pollers = [
+            QueuePoller(
+                "delivery",
+                self.resources.delivery_queue_url,
+                delivery_function.handler,
+                INVOKE_LOCK,
+                self.region,
+            ),
+            QueuePoller(
+                "feedback",
+                self.resources.feedback_queue_url,
+                feedback_function.handler,
+                INVOKE_LOCK,
+                self.region,
+            ),
+        ]
+        for poller in self.pollers:
+            poller.start()
+            self._stoppers.append(poller.stop)
 
     def _start_moto_server(self) -> None:
         from moto.server import ThreadedMotoServer

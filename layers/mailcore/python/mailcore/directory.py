@@ -30,18 +30,20 @@ def resolve(table: Table, recipients: list[str]) -> dict[str, str | None]:
     Order of precedence: the exact address, the address without its `+tag`, the domain's
     catch-all. A recipient at a domain we do not host resolves to None.
     """
-    wanted: list[tuple[str, str]] = []
-    for recipient in recipients:
-        wanted += [
-            address_key(recipient),
-            address_key(addresses.without_tag(recipient)),
-            domain_key(addresses.split(recipient)[1]),
-        ]
-    found = table.get_many(wanted)
-    return {r: _account_of(r, found) for r in recipients}
+    found = table.get_many([key for r in recipients for key in lookup_keys(r)])
+    return {r: account_from(r, found) for r in recipients}
 
 
-def _account_of(recipient: str, found: dict) -> str | None:
+def lookup_keys(recipient: str) -> list[tuple[str, str]]:
+    """The items that decide where a recipient's mail goes, for a batch read with others."""
+    return [
+        address_key(recipient),
+        address_key(addresses.without_tag(recipient)),
+        domain_key(addresses.split(recipient)[1]),
+    ]
+
+
+def account_from(recipient: str, found: dict) -> str | None:
     domain = found.get(domain_key(addresses.split(recipient)[1]))
     if domain is None:
         return None

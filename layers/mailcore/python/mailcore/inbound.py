@@ -45,8 +45,15 @@ class Delivery:
 def receive(delivery: Delivery, table: Table, bucket: Bucket) -> dict[str, Outcome]:
     """Store the message for every recipient; returns what happened per recipient."""
     raw = bucket.get(delivery.object_key)
-    parsed = _parse(raw, delivery)
     accounts = directory.resolve(table, delivery.recipients)
+    return store(delivery, raw, accounts, table, bucket)
+
+
+def store(
+    delivery: Delivery, raw: bytes, accounts: dict[str, str | None], table: Table, bucket: Bucket
+) -> dict[str, Outcome]:
+    """Store an already fetched message for recipients already resolved to accounts."""
+    parsed = _parse(raw, delivery)
     outcomes: dict[str, Outcome] = {}
     for recipient, account_id in accounts.items():
         if account_id is None:
@@ -68,8 +75,14 @@ _METRIC_NAMES: dict[str, str] = {
 
 
 def message_id_for(account_id: str, parsed: mime.ParsedMessage, raw: bytes) -> str:
-    """The same message for the same account always gets the same id."""
-    identity = f"mid:{parsed.message_id}" if parsed.message_id else f"sha:{_content_hash(raw)}"
+    """The same message for the same account always gets the same id.
+
+    The Message-ID alone is not enough: different messages share one (fixed ids from
+    devices and scripts, reused ids in forwarded copies), and keying on it alone would
+    answer 250 for the second and never list it.
+    """
+    content = f"sha:{_content_hash(raw)}"
+    identity = f"mid:{parsed.message_id}\n{content}" if parsed.message_id else content
     return hashlib.sha256(f"{account_id}\n{identity}".encode()).hexdigest()[:32]
 
 
@@ -80,7 +93,17 @@ def _content_hash(raw: bytes) -> str:
     return hashlib.sha256(b"\n".join(lines) + b"\n\n" + body).hexdigest()
 
 
-_TRACE_HEADERS = (b"received:", b"return-path:", b"x-ses-", b"delivered-to:", b"\t", b" ")
+# SES receiving prepends Received-SPF and Authentication-Results as well as its own X-SES-*.
+_TRACE_HEADERS = (
+    b"received:",
+    b"return-path:",
+    b"x-ses-",
+    b"delivered-to:",
+    b"received-spf:",
+    b"authentication-results:",
+    b"\t",
+    b" ",
+)
 
 
 def _parse(raw: bytes, delivery: Delivery) -> mime.ParsedMessage:
@@ -101,7 +124,7 @@ def _deliver(
     recipient: str,
 ) -> Outcome:
     message_id = message_id_for(account_id, parsed, raw)
-    item = _message_item(delivery, parsed, raw, account_id, message_id, recipient, bucket)
+    item = message_item(delivery, parsed, raw, account_id, message_id, recipient, bucket)
     if delivery.verdicts.virus == "FAIL":
         item["sk"] = f"QUAR#{message_id}"
         item["kind"] = "quarantined"
@@ -117,7 +140,7 @@ def _deliver(
     return "stored"
 
 
-def _message_item(
+def message_item(
     delivery: Delivery,
     parsed: mime.ParsedMessage,
     raw: bytes,
@@ -143,6 +166,7 @@ def _message_item(
         "cc": _listed(parsed.cc),
         "date": parsed.date,
         "header_message_id": (parsed.message_id or "")[:998] or None,
+        "references": [r[:998] for r in parsed.references[-20:]],
         "size": len(raw),
         "snippet": parsed.snippet,
         "attachment_count": len(parsed.attachments),

@@ -97,6 +97,7 @@ class MailService:
             attachments=[AttachmentOut(**vars(a)) for a in parsed.attachments],
             verdicts=Verdicts(**item["verdicts"]),
             recipient=item.get("recipient", ""),
+            delivery=item.get("delivery"),
         ).model_copy(update={"subject": parsed.subject or item["subject"]})
 
     def raw_message(self, account_id: str, message_id: str) -> bytes:
@@ -190,7 +191,21 @@ def _summary(item: dict[str, Any]) -> MessageSummary:
         flagged=item.get("flagged", False),
         attachment_count=item.get("attachment_count", 0),
         unparsable=item.get("unparsable", False),
+        send_status=send_status(item.get("delivery")),
     )
+
+
+def send_status(delivery: dict[str, dict[str, str]] | None) -> str | None:
+    """One word for a sent message, derived from its recipients' statuses."""
+    if not delivery:
+        return None
+    states = {entry.get("status", "queued") for entry in delivery.values()}
+    if states & {"queued", "deferred"}:
+        return "queued"
+    failed = states & {"failed", "suppressed", "bounced", "complained"}
+    if not failed:
+        return "sent"
+    return "failed" if states <= {"failed", "suppressed", "bounced", "complained"} else "partial"
 
 
 def _addresses(found: list[mime.Address]) -> list[AddressOut]:

@@ -93,6 +93,14 @@ class ParsedMessage:
 
 def parse(raw: bytes) -> ParsedMessage:
     """Parse the whole message: headers, bodies and attachment list."""
+    try:
+        return _parse(raw)
+    except RecursionError:
+        # MIME nested deeper than the standard library can follow: kept raw, shown as unparsable.
+        return ParsedMessage(unparsable=True)
+
+
+def _parse(raw: bytes) -> ParsedMessage:
     message = _read(raw)
     parsed = _headers(message)
     text_part, html_part, attachment_parts = _classify(message)
@@ -106,7 +114,10 @@ def parse(raw: bytes) -> ParsedMessage:
 
 def attachment_bytes(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
     """The decoded content of attachment `index`, as listed by `parse`."""
-    _, _, parts = _classify(_read(raw))
+    try:
+        _, _, parts = _classify(_read(raw))
+    except RecursionError:
+        return None
     if not 0 <= index < len(parts):
         return None
     return _describe(index, parts[index]), _payload(parts[index])
@@ -118,7 +129,8 @@ def sanitize_html(html: str) -> str:
 
 
 def _read(raw: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    # A byte-order mark written by a script before the first header hides every header.
+    message = BytesParser(policy=policy.default).parsebytes(raw.removeprefix(codecs.BOM_UTF8))
     assert isinstance(message, EmailMessage)
     return message
 
@@ -132,9 +144,10 @@ def _headers(message: EmailMessage) -> ParsedMessage:
         cc=_addresses(message, "cc", fallback),
         reply_to=_addresses(message, "reply-to", fallback),
         date=_date(message),
-        message_id=_message_id(message.get("message-id")) if "message-id" in message else None,
-        in_reply_to=_message_id(message.get("in-reply-to")) if "in-reply-to" in message else None,
-        references=_message_ids(_raw_header(message, "references")),
+        # Read raw: the standard library's Message-ID parser raises on values such as "<".
+        message_id=_message_id(_id_header(message, "message-id", fallback)),
+        in_reply_to=_message_id(_id_header(message, "in-reply-to", fallback)),
+        references=_message_ids(_id_header(message, "references", fallback)),
     )
 
 
@@ -144,6 +157,10 @@ def _raw_header(message: Message, name: str) -> str:
         if key.lower() == name:
             return re.sub(r"\r?\n[ \t]", " ", str(value)).strip()
     return ""
+
+
+def _id_header(message: Message, name: str, fallback: str) -> str:
+    return _repair_8bit(_raw_header(message, name), fallback)
 
 
 def _header_text(message: EmailMessage, name: str, fallback: str) -> str:
@@ -200,18 +217,27 @@ def _repair_8bit(text: str, fallback: str) -> str:
     return data.decode("cp1252", "replace")
 
 
+# An address written where the display name belongs (`alice@example.com <bob@example.com>`)
+# would otherwise be read as a mailbox of its own.
+_ADDRESS_AS_NAME = re.compile(r'(^|,)(\s*)([^\s",<>()@]+@[^\s",<>()]+)(\s*<)')
+
+
 def _addresses(message: EmailMessage, name: str, fallback: str) -> list[Address]:
-    text = _header_text(message, name, fallback)
-    if not text:
+    raw = _raw_header(message, name)
+    if not raw:
         return []
+    # Parse, then decode: an encoded word can hide a comma (`=?utf-8?q?Doe=2C_Jane?=`).
+    text = _ADDRESS_AS_NAME.sub(r'\1\2"\3"\4', _repair_8bit(raw, fallback))
     try:
         pairs = getaddresses([text])
     except (*_DECODE_ERRORS, RecursionError):
         # The parser recurses once per address; a header with thousands of them is read
         # one comma-separated piece at a time instead.
         pairs = [_parse_piece(piece) for piece in text.split(",")]
-    found = [Address(name=n.strip(), address=a.strip()) for n, a in pairs if n or a]
-    return found or [Address(name=text, address="")]
+    found = [
+        Address(name=decode_words(n).strip(), address=decode_words(a).strip()) for n, a in pairs if n or a
+    ]
+    return found or [Address(name=decode_words(text).strip(), address="")]
 
 
 def _parse_piece(piece: str) -> tuple[str, str]:
@@ -231,9 +257,9 @@ def _date(message: EmailMessage) -> str | None:
         return None
 
 
-def _message_id(value: object) -> str | None:
-    ids = _message_ids(str(value or ""))
-    return ids[0] if ids else (str(value).strip()[:998] or None)
+def _message_id(value: str) -> str | None:
+    ids = _message_ids(value)
+    return ids[0] if ids else (value.strip()[:998] or None)
 
 
 def _message_ids(value: str) -> list[str]:
@@ -249,9 +275,10 @@ def _declared_charset(message: Message) -> str:
 
 
 def _known(charset: str) -> bool:
+    """A label Python decodes text with; binary codecs (base64, zlib) and strict-only ones do not count."""
     try:
-        codecs.lookup(_codec(charset))
-    except LookupError:
+        b"a".decode(_codec(charset), "replace")
+    except (LookupError, ValueError):
         return False
     return True
 
@@ -315,7 +342,11 @@ def _payload(part: Message) -> bytes:
         # An attached message (message/rfc822 and kin): offer the message itself.
         inner = part.get_payload()
         body = inner[0] if isinstance(inner, list) and inner else part
-        return body.as_bytes(policy=policy.compat32)
+        try:
+            return body.as_bytes(policy=policy.compat32)
+        except UnicodeEncodeError:
+            # An 8-bit boundary comes back decoded and the bytes generator cannot write it.
+            return body.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
     try:
         data = part.get_payload(decode=True)
     except _DECODE_ERRORS:

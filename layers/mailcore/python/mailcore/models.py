@@ -58,6 +58,7 @@ class MessageSummary(BaseModel):
     flagged: bool
     attachment_count: int
     unparsable: bool
+    send_status: str | None = None
 
 
 class MessagePage(BaseModel):
@@ -85,6 +86,7 @@ class MessageDetail(MessageSummary):
     attachments: list[AttachmentOut]
     verdicts: Verdicts
     recipient: str
+    delivery: dict[str, dict[str, str]] | None = None
 
 
 class MessageChange(Strict):

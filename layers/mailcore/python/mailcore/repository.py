@@ -135,6 +135,23 @@ class Table:
             raise NotFoundError("no such item") from error
         return dynamo.from_item(response["Attributes"])
 
+    def set_map_entries(self, pk: str, sk: str, attribute: str, entries: dict[str, Any]) -> None:
+        """Set some entries of a map attribute, leaving its other entries as they are."""
+        names = {"#m": attribute, **{f"#k{i}": k for i, k in enumerate(entries)}}
+        values = {f":v{i}": dynamo.value(v) for i, v in enumerate(entries.values())}
+        clauses = ", ".join(f"#m.#k{i} = :v{i}" for i in range(len(entries)))
+        try:
+            self._call(
+                "update_item",
+                Key=dynamo.to_item({"pk": pk, "sk": sk}),
+                UpdateExpression=f"SET {clauses}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression="attribute_exists(#m)",
+            )
+        except ConflictError as error:
+            raise NotFoundError("no such item") from error
+
     def delete(self, pk: str, sk: str) -> None:
         self._call("delete_item", Key=dynamo.to_item({"pk": pk, "sk": sk}))
 
@@ -202,9 +219,15 @@ class Bucket:
         response = _translated(s3.get_object, Bucket=bucket or self.name, Key=key)
         return response["Body"].read()
 
-    def put(self, key: str, data: bytes) -> None:
+    def get_with_metadata(self, key: str) -> tuple[bytes, dict[str, str]]:
         s3 = aws.client("s3", self.region)
-        _translated(s3.put_object, Bucket=self.name, Key=key, Body=data)
+        response = _translated(s3.get_object, Bucket=self.name, Key=key)
+        return response["Body"].read(), response.get("Metadata", {})
+
+    def put(self, key: str, data: bytes, metadata: dict[str, str] | None = None) -> None:
+        s3 = aws.client("s3", self.region)
+        extra = {"Metadata": metadata} if metadata else {}
+        _translated(s3.put_object, Bucket=self.name, Key=key, Body=data, **extra)
 
     def delete(self, key: str, bucket: str | None = None) -> None:
         s3 = aws.client("s3", self.region)
@@ -240,7 +263,8 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str, index_pk: str) -> dict[str, Any]:
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RecursionError) as error:
+        # RecursionError: a forged cursor of nested JSON arrays ("[[[[...") deeper than the parser goes.
         raise InvalidRequestError("cursor is not one this API returned") from error
     if not isinstance(plain, dict) or plain.get("gsi1pk") != index_pk:
         raise InvalidRequestError("cursor belongs to another listing")

@@ -13,6 +13,13 @@ class Settings(BaseModel):
     bucket_name: str = Field(min_length=3)
     inbound_prefix: str = "inbound/"
     region: str = "us-east-1"
+    delivery_queue_url: str = ""
+    configuration_set: str = ""
+    idempotency_table_name: str = ""
+    # Local mode's demo domain is under .test, which mail on the internet never uses.
+    allow_test_domains: bool = False
+    # A message that failed for a passing reason waits longer after each try (seconds).
+    retry_delays: tuple[int, ...] = (10, 30, 90, 270, 810)
     # Set only in local mode and tests, where AWS is served by moto on this address.
     aws_endpoint_url: str | None = None
 
@@ -23,6 +30,11 @@ def get_settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", ""),
         bucket_name=os.environ.get("BUCKET_NAME", ""),
         inbound_prefix=os.environ.get("INBOUND_PREFIX", "inbound/"),
+        delivery_queue_url=os.environ.get("DELIVERY_QUEUE_URL", ""),
+        configuration_set=os.environ.get("CONFIGURATION_SET_NAME", ""),
+        idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", ""),
+        retry_delays=tuple(int(d) for d in os.environ.get("RETRY_DELAYS", "10,30,90,270,810").split(",")),
+        allow_test_domains=os.environ.get("ALLOW_TEST_DOMAINS", "") == "true",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         aws_endpoint_url=os.environ.get("MAIL_AWS_ENDPOINT_URL") or None,
     )

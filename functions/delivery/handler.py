@@ -1,0 +1,47 @@
+"""Delivery function: the delivery queue's consumer, reporting partial batch failures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from mailcore import aws, delivery
+from mailcore.observability import logger, metrics
+from mailcore.outbound import Job
+from mailcore.repository import Bucket, Table
+from mailcore.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def deliver_record(record: SQSRecord) -> dict[str, str]:
+    job = Job(**json.loads(record.body))
+    logger.append_keys(message_id=job.message_id)
+    try:
+        return delivery.deliver(job, Table(), Bucket(), delivery.get_sender())
+    except delivery.TransientDeliveryError:
+        _back_off(record)
+        raise
+
+
+def _back_off(record: SQSRecord) -> None:
+    delays = get_settings().retry_delays
+    tries = int(record.attributes.approximate_receive_count or 1)
+    delay = delays[min(tries, len(delays)) - 1]
+    aws.client("sqs").change_message_visibility(
+        QueueUrl=get_settings().delivery_queue_url,
+        ReceiptHandle=record.receipt_handle,
+        VisibilityTimeout=delay,
+    )
+    logger.warning("delivery deferred", tries=tries, retry_in_seconds=delay)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=deliver_record, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API: one resolver, routes grouped by concern, errors answered in one place."""

@@ -1,0 +1,110 @@
+"""The resolver, the caller's identity, and the one place errors become HTTP answers."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from mailcore.errors import MailError
+from mailcore.observability import logger
+
+# Larger bodies do not fit a Lambda response once base64-encoded.
+MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
+# Routes whose body is not JSON: a raw message and an attachment upload.
+BINARY_BODY_PATHS = ("/outbox/raw", "/uploads")
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+class UnauthorizedError(MailError):
+    status = 401
+
+
+class TooLargeForResponseError(MailError):
+    status = 413
+
+
+def account() -> str:
+    """The caller's account, from the claims the JWT authorizer verified."""
+    context = app.current_event.request_context
+    claims = (context.authorizer.jwt_claim if context.authorizer else None) or {}
+    account_id = claims.get("custom:account_id")
+    if not isinstance(account_id, str) or not account_id:
+        raise UnauthorizedError("the token names no account")
+    logger.append_keys(account_id=account_id)
+    return account_id
+
+
+def download(data: bytes, content_type: str, filename: str) -> Response[bytes]:
+    if len(data) > MAX_INLINE_DOWNLOAD:
+        raise TooLargeForResponseError(
+            f"the content is {len(data)} bytes; this API returns at most {MAX_INLINE_DOWNLOAD}"
+        )
+    disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+    return Response(200, content_type, data, headers={"Content-Disposition": disposition})
+
+
+def error(status: int, code: str, message: str) -> Response[dict]:
+    return Response(status, content_types.APPLICATION_JSON, {"error": {"code": code, "message": message}})
+
+
+def _json_bodies_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """Bodies are JSON except on the binary routes; a form body would be misread as JSON."""
+    event = app.current_event
+    content_type = (event.headers or {}).get("content-type", "")
+    binary = event.path.startswith(BINARY_BODY_PATHS)
+    if event.body and not binary and not content_type.lower().startswith("application/json"):
+        return error(415, "UnsupportedMediaType", "send the body as JSON, with content-type application/json")
+    return next_middleware(app)
+
+
+app.use(middlewares=[_json_bodies_only])
+
+
+@app.exception_handler(MailError)
+def _mail_error(failure: MailError) -> Response[dict]:
+    if failure.status >= 500:
+        logger.exception("request failed")
+    return error(failure.status, type(failure).__name__, str(failure))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(failure: RequestValidationError) -> Response[dict]:
+    problems = [
+        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", e.get("type"))}
+        for e in failure.errors()
+    ]
+    summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+    response = error(422, "InvalidRequest", summary)
+    response.body["error"]["details"] = problems
+    return response
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _retry_in_progress(_: Exception) -> Response[dict]:
+    return error(
+        409, "RequestInProgress", "a request with this Idempotency-Key is being handled; retry shortly"
+    )
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _key_reused(_: Exception) -> Response[dict]:
+    return error(422, "IdempotencyKeyReused", "this Idempotency-Key was used with a different request body")
+
+
+@app.not_found
+def _no_route(_: Exception) -> Response[dict]:
+    return error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[str]:
+    schema = app.get_openapi_json_schema(title="Mail API", version="1.0.0")
+    return Response(200, content_types.APPLICATION_JSON, schema)

@@ -1,0 +1,141 @@
+"""Sending, drafts, attachment uploads and the suppression list."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from mailcore import aws, feedback
+from mailcore.api.app import account
+from mailcore.compose import MAX_INLINE_ATTACHMENT_BYTES, Compose
+from mailcore.errors import InvalidRequestError, PayloadTooLargeError
+from mailcore.outbound import Outbound
+from mailcore.repository import Bucket, Table
+from mailcore.settings import get_settings
+
+ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="idempotency-key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+]
+# Retries of one request are recognised for a day.
+IDEMPOTENCY_SECONDS = 24 * 3600
+
+router = APIGatewayHttpRouter()
+
+
+def _outbound() -> Outbound:
+    return Outbound(Table(), Bucket())
+
+
+def _accepted(receipt: dict[str, Any]) -> Response[dict]:
+    return Response(202, content_types.APPLICATION_JSON, receipt)
+
+
+@router.post("/outbox")
+def send(body: Compose, idempotency_key: IdempotencyKey = None) -> Response[dict]:
+    """Send a composed message; a repeated Idempotency-Key sends once and answers the same."""
+    request = {"account": account(), "key": idempotency_key, "body": body.model_dump(by_alias=True)}
+    if idempotency_key is None:
+        return _accepted(_send_once(request=request))
+    return _accepted(_idempotent(_send_once)(request=request))
+
+
+@router.post("/outbox/raw")
+def send_raw(idempotency_key: IdempotencyKey = None) -> Response[dict]:
+    """Send a raw RFC 5322 message (content-type message/rfc822)."""
+    raw = router.current_event.decoded_body
+    data = raw if isinstance(raw, bytes) else (raw or "").encode("utf-8", "surrogateescape")
+    if not data:
+        raise InvalidRequestError("send the message as the body, with content-type message/rfc822")
+    digest = hashlib.sha256(data).hexdigest()
+    request = {"account": account(), "key": idempotency_key, "body": digest, "raw": data}
+    if idempotency_key is None:
+        return _accepted(_send_raw_once(request=request))
+    return _accepted(_idempotent(_send_raw_once)(request=request))
+
+
+def _send_once(request: dict[str, Any]) -> dict[str, Any]:
+    compose = Compose.model_validate(request["body"])
+    return _outbound().send(request["account"], compose, request["key"])
+
+
+def _send_raw_once(request: dict[str, Any]) -> dict[str, Any]:
+    return _outbound().send_raw(request["account"], request["raw"], request["key"])
+
+
+@cache
+def _idempotent(function: Any) -> Any:
+    """Powertools idempotency on the account and key; a different body with the same key is refused."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table_name, boto3_client=aws.client("dynamodb")
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath="[account, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=IDEMPOTENCY_SECONDS,
+    )
+    return idempotent_function(
+        function, data_keyword_argument="request", persistence_store=persistence, config=config
+    )
+
+
+@router.post("/uploads")
+def upload(filename: Annotated[str, Query(min_length=1, max_length=255)]) -> Response[dict]:
+    """Upload an attachment to name later in `upload_ids`; the body is the file itself."""
+    raw = router.current_event.decoded_body
+    data = raw if isinstance(raw, bytes) else (raw or "").encode()
+    if len(data) > MAX_INLINE_ATTACHMENT_BYTES:
+        raise PayloadTooLargeError(f"an upload holds at most {MAX_INLINE_ATTACHMENT_BYTES} bytes")
+    content_type = (router.current_event.headers or {}).get("content-type") or "application/octet-stream"
+    result = _outbound().upload(account(), filename, content_type.split(";")[0].strip(), data)
+    return Response(201, content_types.APPLICATION_JSON, result)
+
+
+@router.post("/drafts")
+def create_draft(body: Compose) -> Response[dict]:
+    return Response(201, content_types.APPLICATION_JSON, _outbound().save_draft(account(), body))
+
+
+@router.get("/drafts/<draft_id>")
+def get_draft(draft_id: ID) -> dict:
+    return _outbound().draft(account(), draft_id).model_dump(by_alias=True)
+
+
+@router.put("/drafts/<draft_id>")
+def update_draft(draft_id: ID, body: Compose) -> dict:
+    outbound = _outbound()
+    outbound.draft(account(), draft_id)
+    return outbound.save_draft(account(), body, draft_id)
+
+
+@router.delete("/drafts/<draft_id>")
+def delete_draft(draft_id: ID) -> dict:
+    _outbound().delete_draft(account(), draft_id)
+    return {"id": draft_id, "deleted": True}
+
+
+@router.post("/drafts/<draft_id>/send")
+def send_draft(draft_id: ID) -> Response[dict]:
+    return _accepted(_outbound().send_draft(account(), draft_id))
+
+
+@router.get("/suppressions")
+def list_suppressions() -> dict:
+    return {"suppressions": feedback.list_suppressions(Table(), account())}
+
+
+@router.delete("/suppressions/<address>")
+def remove_suppression(address: Annotated[str, Path(min_length=3, max_length=320)]) -> dict:
+    feedback.remove_suppression(Table(), account(), address)
+    return {"address": address, "suppressed": False}

@@ -1,0 +1,165 @@
+"""Build an outgoing RFC 5322 message from what the send API accepted."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from email import policy
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.utils import formatdate, getaddresses
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mailcore.errors import InvalidRequestError
+from mailcore.settings import get_settings
+
+# SES v2 refuses more recipients than this in one call, and larger messages.
+MAX_RECIPIENTS = 50
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+# Inline attachments travel in the JSON body, which API Gateway and Lambda bound.
+MAX_INLINE_ATTACHMENT_BYTES = 4 * 1024 * 1024
+
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+def valid_address(value: str) -> str:
+    """A deliverable-looking address (syntax only: no DNS here), normalised by email-validator."""
+    if _LINE_BREAK.search(value):
+        raise ValueError("an address cannot contain a line break")
+    try:
+        checked = validate_email(
+            value.strip(),
+            check_deliverability=False,
+            allow_smtputf8=True,
+            test_environment=get_settings().allow_test_domains,
+        )
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not a valid address: {error}") from None
+    return checked.normalized
+
+
+def _no_line_breaks(value: str | None) -> str | None:
+    if value is not None and _LINE_BREAK.search(value):
+        raise ValueError("header fields cannot contain CR or LF")
+    return value
+
+
+class InlineAttachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(
+        default="application/octet-stream", pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=127
+    )
+    content_base64: str = Field(max_length=MAX_INLINE_ATTACHMENT_BYTES * 4 // 3 + 4)
+
+    _filename_clean = field_validator("filename")(_no_line_breaks)
+
+    def content(self) -> bytes:
+        try:
+            return base64.b64decode(self.content_base64, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise InvalidRequestError(f"attachment {self.filename!r} is not valid base64") from error
+
+
+class Compose(BaseModel):
+    """A message to send or save as a draft; addresses are checked, headers cannot be injected."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str | None = Field(default=None, alias="from", max_length=320)
+    to: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    cc: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    bcc: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    reply_to: list[str] = Field(default_factory=list, max_length=10)
+    subject: str = Field(default="", max_length=998)
+    text: str | None = Field(default=None, max_length=MAX_INLINE_ATTACHMENT_BYTES)
+    html: str | None = Field(default=None, max_length=MAX_INLINE_ATTACHMENT_BYTES)
+    in_reply_to: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9]+$")
+    attachments: list[InlineAttachment] = Field(default_factory=list, max_length=100)
+    upload_ids: list[str] = Field(default_factory=list, max_length=100)
+
+    _subject_clean = field_validator("subject")(_no_line_breaks)
+
+    @field_validator("from_")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        return valid_address(value) if value else None
+
+    @field_validator("to", "cc", "bcc", "reply_to")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return [valid_address(v) for v in values]
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Compose:
+        if len(self.recipients()) > MAX_RECIPIENTS:
+            raise ValueError(f"at most {MAX_RECIPIENTS} recipients (to, cc and bcc together)")
+        return self
+
+    def recipients(self) -> list[str]:
+        return list(dict.fromkeys(self.to + self.cc + self.bcc))
+
+
+class Thread(BaseModel):
+    """The headers a reply takes from the stored message it answers."""
+
+    message_id: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+
+def build(
+    compose: Compose,
+    sender: str,
+    message_id_header: str,
+    thread: Thread | None,
+    uploads: list[tuple[str, str, bytes]],
+) -> bytes:
+    """The raw message, Bcc left out; `uploads` are (filename, content type, bytes)."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = _header_address(sender)
+    if compose.to:
+        message["To"] = [_header_address(a) for a in compose.to]
+    if compose.cc:
+        message["Cc"] = [_header_address(a) for a in compose.cc]
+    if compose.reply_to:
+        message["Reply-To"] = [_header_address(a) for a in compose.reply_to]
+    message["Subject"] = compose.subject
+    message["Date"] = formatdate()
+    message["Message-ID"] = message_id_header
+    if thread and thread.message_id:
+        message["In-Reply-To"] = thread.message_id
+        message["References"] = " ".join([*thread.references[-20:], thread.message_id])
+    message["MIME-Version"] = "1.0"
+    _set_body(message, compose)
+    for filename, content_type, data in uploads + _inline(compose):
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    raw = message.as_bytes()
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"the message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+    return raw
+
+
+class MessageTooLarge(InvalidRequestError):
+    status = 413
+
+
+def _set_body(message: EmailMessage, compose: Compose) -> None:
+    text = compose.text if compose.text is not None else ""
+    message.set_content(text)
+    if compose.html is not None:
+        message.add_alternative(compose.html, subtype="html")
+
+
+def _inline(compose: Compose) -> list[tuple[str, str, bytes]]:
+    return [(a.filename, a.content_type, a.content()) for a in compose.attachments]
+
+
+def _header_address(address: str) -> HeaderAddress:
+    ((name, addr),) = getaddresses([address]) or [("", address)]
+    local, _, domain = addr.rpartition("@")
+    return HeaderAddress(display_name=name, username=local, domain=domain)
