@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PYTHONPATH := layers/mailcore/python:.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test lint unit integration infrastructure e2e bench synth admin clean
+.PHONY: run test lint unit integration infrastructure e2e bench synth admin redrive clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,6 @@ clean:
 
 admin: $(BIN)/activate  ## e.g. make admin ARGS="domain add example.com"
 	$(BIN)/python scripts/admin.py $(ARGS)
+
+redrive: $(BIN)/activate  ## move the delivery dead-letter queue back onto the delivery queue
+	$(BIN)/python scripts/redrive.py $(ARGS)

@@ -28,11 +28,13 @@ ENDPOINTS_FILE = Path(".local/endpoints.json")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = _parser().parse_args(argv)
     try:
         resources = _deployed(args.stack, args.region) if args.stack else _local()
         print(_run(args, resources))
-    except (MailError, LookupError) as error:
+    except (MailError, LookupError, BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

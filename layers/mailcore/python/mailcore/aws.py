@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -10,14 +11,14 @@ from mailcore.settings import get_settings
 
 @cache
 def client(service: str, region: str | None = None) -> Any:
+    """A client for the region; MAIL_AWS_ENDPOINT_URL, set only in local mode, points at moto."""
     import boto3
     from botocore.config import Config
 
-    settings = get_settings()
     return boto3.session.Session().client(
         service,
-        region_name=region or settings.region,
-        endpoint_url=settings.aws_endpoint_url,
+        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        endpoint_url=os.environ.get("MAIL_AWS_ENDPOINT_URL") or None,
         config=Config(retries={"mode": "standard", "max_attempts": 4}),
     )
 

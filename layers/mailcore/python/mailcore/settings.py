@@ -20,8 +20,6 @@ class Settings(BaseModel):
     allow_test_domains: bool = False
     # A message that failed for a passing reason waits longer after each try (seconds).
     retry_delays: tuple[int, ...] = (10, 30, 90, 270, 810)
-    # Set only in local mode and tests, where AWS is served by moto on this address.
-    aws_endpoint_url: str | None = None
 
 
 @cache
@@ -36,5 +34,4 @@ def get_settings() -> Settings:
         retry_delays=tuple(int(d) for d in os.environ.get("RETRY_DELAYS", "10,30,90,270,810").split(",")),
         allow_test_domains=os.environ.get("ALLOW_TEST_DOMAINS", "") == "true",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        aws_endpoint_url=os.environ.get("MAIL_AWS_ENDPOINT_URL") or None,
     )

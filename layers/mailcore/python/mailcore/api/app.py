@@ -6,7 +6,10 @@ from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -57,12 +60,20 @@ def error(status: int, code: str, message: str) -> Response[dict]:
 
 def _json_bodies_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Bodies are JSON except on the binary routes; a form body would be misread as JSON."""
+    if _body_not_json():
+        return _unsupported_media_type()
+    return next_middleware(app)
+
+
+def _body_not_json() -> bool:
     event = app.current_event
     content_type = (event.headers or {}).get("content-type", "")
     binary = event.path.startswith(BINARY_BODY_PATHS)
-    if event.body and not binary and not content_type.lower().startswith("application/json"):
-        return error(415, "UnsupportedMediaType", "send the body as JSON, with content-type application/json")
-    return next_middleware(app)
+    return bool(event.body) and not binary and not content_type.lower().startswith("application/json")
+
+
+def _unsupported_media_type() -> Response[dict]:
+    return error(415, "UnsupportedMediaType", "send the body as JSON, with content-type application/json")
 
 
 app.use(middlewares=[_json_bodies_only])
@@ -75,8 +86,16 @@ def _mail_error(failure: MailError) -> Response[dict]:
     return error(failure.status, type(failure).__name__, str(failure))
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(_: Exception) -> Response[dict]:
+    return _unsupported_media_type()
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(failure: RequestValidationError) -> Response[dict]:
+    # Powertools validates before any middleware runs, reading a form body as if it were JSON.
+    if _body_not_json():
+        return _unsupported_media_type()
     problems = [
         {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", e.get("type"))}
         for e in failure.errors()
