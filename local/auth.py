@@ -45,3 +45,14 @@ def verify(authorization: str | None, region: str, user_pool_id: str, client_id:
     except jwt.PyJWTError as error:
         raise TokenRejected(str(error)) from error
     return claims
+
+
+def verify_any(authorization: str | None, pools: list[dict[str, str]]) -> dict:
+    """Accept an ID token from any of the regions' pools, so sign-in survives a region outage."""
+    failure = TokenRejected("no user pool to check against")
+    for pool in pools:
+        try:
+            return verify(authorization, **pool)
+        except TokenRejected as error:
+            failure = error
+    raise failure

@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"sent": self.server.outbox()})
             return
         try:
-            claims = auth.verify(self.headers.get("authorization"), **self.server.token_check)
+            claims = auth.verify_any(self.headers.get("authorization"), self.server.token_checks)
         except auth.TokenRejected:
             self._reply(401, {"message": "Unauthorized"})
             return
@@ -145,7 +145,7 @@ class LocalHttpApi(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         function: Function,
-        resources: Resources,
+        trusted: list[Resources],
         issue_token: TokenIssuer,
         outbox: Callable[[], list[dict[str, Any]]],
     ) -> None:
@@ -153,11 +153,9 @@ class LocalHttpApi(ThreadingHTTPServer):
         self.function = function
         self.outbox = outbox
         self.issue_token = issue_token
-        self.token_check = {
-            "region": resources.region,
-            "user_pool_id": resources.user_pool_id,
-            "client_id": resources.client_id,
-        }
+        self.token_checks = [
+            {"region": r.region, "user_pool_id": r.user_pool_id, "client_id": r.client_id} for r in trusted
+        ]
         self.port = self.server_address[1]
 
     def start(self) -> None:

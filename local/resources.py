@@ -175,7 +175,13 @@ def _create_user_pool(region: str) -> tuple[str, str]:
 
 def add_user(resources: Resources, address: str, password: str) -> str:
     """Create the account in the table and its Cognito user; returns the account id."""
-    account_id = directory.add_account(Table(resources.table_name, resources.region), address)
+    directory.add_account(Table(resources.table_name, resources.region), address)
+    return add_sign_in(resources, address, password)
+
+
+def add_sign_in(resources: Resources, address: str, password: str) -> str:
+    """The account's user in this region's pool; every region has one, so sign-in survives."""
+    account_id = directory.account_id_for(address)
     cognito = aws.client("cognito-idp", resources.region)
     cognito.admin_create_user(
         UserPoolId=resources.user_pool_id,
@@ -201,6 +207,12 @@ def add_domain(resources: Resources, domain: str) -> None:
 def seed_demo(resources: Resources) -> dict[str, str]:
     add_domain(resources, DEMO_DOMAIN)
     return {address: add_user(resources, address, DEMO_PASSWORD) for address in DEMO_ACCOUNTS}
+
+
+def seed_demo_users(resources: Resources) -> dict[str, str]:
+    """Another region: the table's items arrive by replication; sign-in is per region."""
+    verify_sending_domain(resources, DEMO_DOMAIN)
+    return {address: add_sign_in(resources, address, DEMO_PASSWORD) for address in DEMO_ACCOUNTS}
 
 
 def sign_in(resources: Resources, address: str, password: str) -> str:

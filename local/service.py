@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,10 @@ from moto import mock_aws
 from local import resources, smtp
 from local.http_api import LocalHttpApi
 from local.outbound import QueuePoller, SimulatedSes
+from local.region import INVOKE_LOCK, RegionScope
 from mailcore import delivery
 from mailcore.repository import Bucket, Table
-
-# moto's backends are not built for concurrent writers; one function runs at a time, as
-# if each function had a reserved concurrency of one.
-INVOKE_LOCK = threading.RLock()
+from mailcore.settings import Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,7 +33,8 @@ class LocalService:
         smtp_port: int = 0,
         http_port: int = 0,
         moto_port: int | None = None,
-        seed: bool = True,
+        seed: bool | str = True,
+        own_moto: bool = True,
         bounce: set[str] | None = None,
         complain: set[str] | None = None,
         transient_failure_rate: float = 0.0,
@@ -48,6 +46,8 @@ class LocalService:
         self.http_port = http_port
         self.moto_port = moto_port
         self.seed = seed
+        self.own_moto = own_moto
+        self.trusted_pools: list[resources.Resources] = []
         self.accounts: dict[str, str] = {}
         self.ses_options = {
             "bounce": bounce,
@@ -59,28 +59,53 @@ class LocalService:
         self._stoppers: list[Any] = []
 
     def start(self) -> LocalService:
-        self._mock.start()
+        self.create()
+        return self.serve()
+
+    def create(self) -> LocalService:
+        """The region's AWS resources in moto and its demo data; `serve` then opens its doors."""
+        if self.own_moto:
+            self._mock.start()
         os.environ["RETRY_DELAYS"] = self.retry_delays
-        self.resources = resources.create(self.region)
-        if self.seed:
-            self.accounts = resources.seed_demo(self.resources)
+        with INVOKE_LOCK:
+            self.resources = resources.create(self.region)
+            if self.seed == "users":
+                self.accounts = resources.seed_demo_users(self.resources)
+            elif self.seed:
+                self.accounts = resources.seed_demo(self.resources)
+        self.settings = _settings(self.resources, self.retry_delays)
+        self.scope = RegionScope(self.settings)
         self.table = Table(self.resources.table_name, self.region)
         self.bucket = Bucket(self.resources.bucket_name, self.region)
-        self._start_smtp()
-        self._start_http()
+        return self
+
+    def serve(self) -> LocalService:
         self._start_sending()
+        self.open_doors()
         if self.moto_port is not None:
             self._start_moto_server()
         return self
 
     def stop(self) -> None:
+        self.close_doors()
         for stop in reversed(self._stoppers):
             stop()
         self._stoppers.clear()
-        self._mock.stop()
+        if self.own_moto:
+            self._mock.stop()
+
+    def open_doors(self) -> None:
+        """Start answering SMTP and HTTP on the region's ports."""
+        self._doors = [self._start_smtp(), self._start_http()]
+
+    def close_doors(self) -> None:
+        """Stop answering on the region's ports, as a region cut off from the internet."""
+        for close in getattr(self, "_doors", []):
+            close()
+        self._doors = []
 
     def token(self, address: str, password: str = resources.DEMO_PASSWORD) -> str:
-        with INVOKE_LOCK:
+        with self.scope:
             return resources.sign_in(self.resources, address, password)
 
     def endpoints(self) -> dict[str, Any]:
@@ -95,23 +120,27 @@ class LocalService:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.endpoints(), indent=2) + "\n")
 
-    def _start_smtp(self) -> None:
-        controller = smtp.start(self.table, self.bucket, self.host, self.smtp_port, INVOKE_LOCK)
-        self._stoppers.append(controller.stop)
+    def _start_smtp(self) -> Any:
+        controller = smtp.start(self.table, self.bucket, self.host, self.smtp_port, self.scope)
+        return controller.stop
 
-    def _start_http(self) -> None:
+    def _start_http(self) -> Any:
         from functions.api import handler as api_function
 
         def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            with INVOKE_LOCK:
+            with self.scope:
                 return api_function.handler(event, context)
 
         server = LocalHttpApi(
-            (self.host, self.http_port), invoke, self.resources, self.token, lambda: self.ses.outbox
+            (self.host, self.http_port),
+            invoke,
+            [self.resources, *self.trusted_pools],
+            self.token,
+            lambda: self.ses.outbox,
         )
         server.start()
         self.http_port = server.port
-        self._stoppers.append(server.stop)
+        return server.stop
 
     def _start_sending(self) -> None:
         from functions.delivery import handler as delivery_function
@@ -120,21 +149,21 @@ class LocalService:
         self.ses = SimulatedSes(
             delivery.SesSender(), self.resources.feedback_topic_arn, self.region, **self.ses_options
         )
-        delivery.use_sender(self.ses)
-        self._stoppers.append(lambda: delivery.use_sender(None))
+        delivery.use_sender(self.ses, self.region)
+        self._stoppers.append(lambda: delivery.use_sender(None, self.region))
         self.pollers = [
             QueuePoller(
                 "delivery",
                 self.resources.delivery_queue_url,
                 delivery_function.handler,
-                INVOKE_LOCK,
+                self.scope,
                 self.region,
             ),
             QueuePoller(
                 "feedback",
                 self.resources.feedback_queue_url,
                 feedback_function.handler,
-                INVOKE_LOCK,
+                self.scope,
                 self.region,
             ),
         ]
@@ -148,3 +177,16 @@ class LocalService:
         server = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         server.start()
         self._stoppers.append(server.stop)
+
+
+def _settings(created: resources.Resources, retry_delays: str) -> Settings:
+    return Settings(
+        table_name=created.table_name,
+        bucket_name=created.bucket_name,
+        region=created.region,
+        delivery_queue_url=created.delivery_queue_url,
+        configuration_set=created.configuration_set,
+        idempotency_table_name=created.idempotency_table_name,
+        allow_test_domains=True,
+        retry_delays=tuple(int(d) for d in retry_delays.split(",")),
+    )

@@ -17,7 +17,7 @@ from mailcore.inbound import Delivery, Verdicts
 from mailcore.observability import MetricUnit, logger, metrics
 from mailcore.outbound import Job
 from mailcore.repository import Bucket, Table, account_pk, message_keys
-from mailcore.settings import get_settings
+from mailcore.settings import current_region, get_settings
 
 # SES error codes that say "not now" rather than "never".
 TRANSIENT_CODES = {
@@ -73,20 +73,20 @@ class SesSender:
             raise TransientDeliveryError(type(error).__name__) from error
 
 
-_sender: Sender | None = None
+_senders: dict[str | None, Sender] = {}
 
 
 def get_sender() -> Sender:
-    global _sender
-    if _sender is None:
-        _sender = SesSender()
-    return _sender
+    """The sender for the region the call runs in; SES unless another was put in its place."""
+    return _senders.get(current_region()) or _senders.get(None) or _senders.setdefault(None, SesSender())
 
 
-def use_sender(sender: Sender | None) -> None:
-    """Local mode and tests put a simulated SES here."""
-    global _sender
-    _sender = sender
+def use_sender(sender: Sender | None, region: str | None = None) -> None:
+    """Local mode and tests put a simulated SES here, for one region or for all."""
+    if sender is None:
+        _senders.pop(region, None)
+    else:
+        _senders[region] = sender
 
 
 def suppression_key(account_id: str, address: str) -> tuple[str, str]:

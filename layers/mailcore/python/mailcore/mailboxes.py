@@ -19,6 +19,7 @@ from mailcore.models import (
     MessageSummary,
     Verdicts,
 )
+from mailcore.observability import logger
 from mailcore.repository import (
     SYSTEM_MAILBOXES,
     Bucket,
@@ -131,8 +132,7 @@ class MailService:
         if not permanent and item["mailbox_id"] != TRASH:
             self.change_message(account_id, message_id, MessageChange(mailbox_id=TRASH))
             return Deleted(id=message_id, deleted=False, mailbox_id=TRASH)
-        keys = message_keys(account_id, message_id)
-        self.table.delete(keys["pk"], keys["sk"])
+        self.table.delete_for_good(account_pk(account_id), message_id)
         return Deleted(id=message_id, deleted=True)
 
     # Helpers
@@ -153,7 +153,15 @@ class MailService:
         return item
 
     def _raw_of(self, item: dict[str, Any]) -> bytes:
-        return self.bucket.get(item["raw_key"], bucket=item.get("raw_bucket"))
+        """The body from this region's bucket; where it has not replicated yet, from its origin."""
+        origin = Bucket(item.get("raw_bucket") or self.bucket.name, item.get("raw_region") or None)
+        if origin.name == self.bucket.name:
+            return self.bucket.get(item["raw_key"])
+        try:
+            return self.bucket.get(item["raw_key"])
+        except NotFoundError:
+            logger.info("body not replicated yet; reading it from its origin", region=origin.region)
+            return origin.get(item["raw_key"])
 
     def _with_counts(self, account_id: str, item: dict[str, Any]) -> Mailbox:
         mailbox_id = item["mailbox_id"]

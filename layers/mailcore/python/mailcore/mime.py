@@ -125,7 +125,11 @@ def attachment_bytes(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
 
 def sanitize_html(html: str) -> str:
     """Remove scripts, event handlers, `javascript:` URLs, iframes and forms."""
-    return nh3.clean(html, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow", url_schemes=_URL_SCHEMES)
+
+
+# `cid:` names an inline part of the same message (RFC 2392), found by its content_id.
+_URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"cid"}
 
 
 def _read(raw: bytes) -> EmailMessage:

@@ -181,7 +181,10 @@ class Outbound:
         for upload_id in upload_ids:
             if not _is_id(upload_id):
                 raise NotFoundError(f"no upload {upload_id}")
-            data, meta = self.bucket.get_with_metadata(f"uploads/{account_id}/{upload_id}")
+            try:
+                data, meta = self.bucket.get_with_metadata(f"uploads/{account_id}/{upload_id}")
+            except NotFoundError:
+                raise NotFoundError(f"no upload {upload_id}") from None
             found.append((unquote(meta.get("filename", "attachment")), meta.get("content-type", ""), data))
         return [(n, t or "application/octet-stream", d) for n, t, d in found]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from mailcore import aws, dynamo
@@ -152,6 +153,26 @@ class Table:
         except ConflictError as error:
             raise NotFoundError("no such item") from error
 
+    def delete_for_good(self, pk: str, message_id: str) -> None:
+        """Delete a message and leave a tombstone, in one transaction.
+
+        The tombstone is written once and never changed; the janitor removes any copy of the
+        message that replication brings back after it, so a delete stays a delete.
+        """
+        tombstone = {"pk": pk, "sk": f"TOMB#{message_id}", "kind": "tombstone", "deleted_at": _now()}
+        self._call(
+            "transact_write_items",
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": self.name,
+                        "Key": dynamo.to_item({"pk": pk, "sk": f"MSG#{message_id}"}),
+                    }
+                },
+                {"Put": {"TableName": self.name, "Item": dynamo.to_item(tombstone)}},
+            ],
+        )
+
     def delete(self, pk: str, sk: str) -> None:
         self._call("delete_item", Key=dynamo.to_item({"pk": pk, "sk": sk}))
 
@@ -202,7 +223,7 @@ class Table:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        if operation != "batch_get_item":
+        if operation not in {"batch_get_item", "transact_write_items"}:
             kwargs.setdefault("TableName", self.name)
         return _translated(getattr(self._ddb, operation), **kwargs)
 
@@ -253,6 +274,10 @@ def _translated(call: Any, **kwargs: Any) -> dict[str, Any]:
         if code == "ValidationException":
             raise InvalidRequestError(error.response["Error"].get("Message", code)) from error
         raise StorageError(code) from error
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:

@@ -1,8 +1,14 @@
-"""Environment settings, validated once per cold start."""
+"""Environment settings, validated once per cold start.
+
+On Lambda each function has one region's settings, from its environment. Local mode can
+run several regions in one process; it sets `active_settings` around each call, as if the
+call ran in that region's function.
+"""
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from functools import cache
 
 from pydantic import BaseModel, Field
@@ -22,8 +28,23 @@ class Settings(BaseModel):
     retry_delays: tuple[int, ...] = (10, 30, 90, 270, 810)
 
 
-@cache
+active_settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
+
+
 def get_settings() -> Settings:
+    return active_settings.get() or _from_environment()
+
+
+def current_region() -> str | None:
+    """The region calls are made in: the active settings' region, else the environment's."""
+    active = active_settings.get()
+    if active is not None:
+        return active.region
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+@cache
+def _from_environment() -> Settings:
     return Settings(
         table_name=os.environ.get("TABLE_NAME", ""),
         bucket_name=os.environ.get("BUCKET_NAME", ""),

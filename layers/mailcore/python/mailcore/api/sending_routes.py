@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from functools import cache
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from mailcore.compose import MAX_INLINE_ATTACHMENT_BYTES, Compose
 from mailcore.errors import InvalidRequestError, PayloadTooLargeError
 from mailcore.outbound import Outbound
 from mailcore.repository import Bucket, Table
-from mailcore.settings import get_settings
+from mailcore.settings import current_region, get_settings
 
 ID = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 IdempotencyKey = Annotated[
@@ -42,21 +43,28 @@ def send(body: Compose, idempotency_key: IdempotencyKey = None) -> Response[dict
     request = {"account": account(), "key": idempotency_key, "body": body.model_dump(by_alias=True)}
     if idempotency_key is None:
         return _accepted(_send_once(request=request))
-    return _accepted(_idempotent(_send_once)(request=request))
+    return _accepted(_idempotent(_send_once, *_idempotency_store())(request=request))
 
 
 @router.post("/outbox/raw")
 def send_raw(idempotency_key: IdempotencyKey = None) -> Response[dict]:
     """Send a raw RFC 5322 message (content-type message/rfc822)."""
-    raw = router.current_event.decoded_body
-    data = raw if isinstance(raw, bytes) else (raw or "").encode("utf-8", "surrogateescape")
+    data = _body_bytes()
     if not data:
         raise InvalidRequestError("send the message as the body, with content-type message/rfc822")
     digest = hashlib.sha256(data).hexdigest()
     request = {"account": account(), "key": idempotency_key, "body": digest, "raw": data}
     if idempotency_key is None:
         return _accepted(_send_raw_once(request=request))
-    return _accepted(_idempotent(_send_raw_once)(request=request))
+    return _accepted(_idempotent(_send_raw_once, *_idempotency_store())(request=request))
+
+
+def _body_bytes() -> bytes:
+    """The body as the client sent it; Powertools' `decoded_body` would decode it as UTF-8 text."""
+    event = router.current_event
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode("utf-8", "surrogateescape")
 
 
 def _send_once(request: dict[str, Any]) -> dict[str, Any]:
@@ -68,8 +76,12 @@ def _send_raw_once(request: dict[str, Any]) -> dict[str, Any]:
     return _outbound().send_raw(request["account"], request["raw"], request["key"])
 
 
+def _idempotency_store() -> tuple[str, str | None]:
+    return get_settings().idempotency_table_name, current_region()
+
+
 @cache
-def _idempotent(function: Any) -> Any:
+def _idempotent(function: Any, table_name: str, region: str | None) -> Any:
     """Powertools idempotency on the account and key; a different body with the same key is refused."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -77,9 +89,7 @@ def _idempotent(function: Any) -> Any:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table_name, boto3_client=aws.client("dynamodb")
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws.client("dynamodb", region))
     config = IdempotencyConfig(
         event_key_jmespath="[account, key]",
         payload_validation_jmespath="body",
@@ -93,8 +103,7 @@ def _idempotent(function: Any) -> Any:
 @router.post("/uploads")
 def upload(filename: Annotated[str, Query(min_length=1, max_length=255)]) -> Response[dict]:
     """Upload an attachment to name later in `upload_ids`; the body is the file itself."""
-    raw = router.current_event.decoded_body
-    data = raw if isinstance(raw, bytes) else (raw or "").encode()
+    data = _body_bytes()
     if len(data) > MAX_INLINE_ATTACHMENT_BYTES:
         raise PayloadTooLargeError(f"an upload holds at most {MAX_INLINE_ATTACHMENT_BYTES} bytes")
     content_type = (router.current_event.headers or {}).get("content-type") or "application/octet-stream"
