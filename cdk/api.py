@@ -60,9 +60,7 @@ class MailApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        issuer = (
-            f"https://cognito-idp.{Stack.of(self).region}.amazonaws.com/{user_pool.user_pool_id}"
-        )
+        issuer = f"https://cognito-idp.{Stack.of(self).region}.amazonaws.com/{user_pool.user_pool_id}"
         self.http_api = apigwv2.HttpApi(
             self,
             "HttpApi",

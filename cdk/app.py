@@ -42,8 +42,8 @@ def build_app(app: App) -> dict[str, MailStack]:
     home = stacks[config.home_region]
     for stack in stacks.values():
         if stack is not home:
-            # The home stack's global table creates this region's replica.
-            stack.add_stack_dependency(home, "the metadata table replica comes from the home stack")
+            # The home stack's global tables create this region's replicas.
+            stack.add_stack_dependency(home, "global table replicas come from the home stack")
 
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks

@@ -21,7 +21,7 @@ class MailConfig:
 
     @property
     def home_region(self) -> str:
-        """The region whose stack owns the global table; the first one listed."""
+        """The region whose stack owns the global tables; the first one listed."""
         return self.regions[0]
 
     @property
@@ -39,9 +39,7 @@ class MailConfig:
     def parse(cls, *, regions: Any, hosted_domains: Any) -> MailConfig:
         region_list = _string_list("regions", regions)
         if len(set(region_list)) != len(region_list):
-            raise InfrastructureConfigError(
-                f"context 'regions' lists a region twice: {region_list}"
-            )
+            raise InfrastructureConfigError(f"context 'regions' lists a region twice: {region_list}")
 
         return cls(
             regions=tuple(region_list),

@@ -14,6 +14,8 @@ from constructs import Construct
 
 from cdk import nag
 from cdk.layers import ARCHITECTURE, ASSET_EXCLUDES, REPO_ROOT, RUNTIME, SharedLayers
+from cdk.queues import WorkQueue
+from cdk.sending import MailSending
 from cdk.storage import INBOUND_PREFIX
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
@@ -40,10 +42,18 @@ INBOUND = FunctionSpec(
     environment={"INBOUND_PREFIX": INBOUND_PREFIX},
 )
 API = FunctionSpec("api", timeout=Duration.seconds(15))
+DELIVERY = FunctionSpec("delivery", timeout=Duration.seconds(60))
+FEEDBACK = FunctionSpec("feedback", timeout=Duration.seconds(30))
+
+# Where each function reads and writes in the raw-mail bucket, besides SES's inbound/.
+OUTBOUND = "outbound/*"  # messages queued for sending, written by the API
+DRAFTS = "drafts/*"
+UPLOADS = "uploads/*"  # attachments uploaded before the message that names them
+NOTICES = "notices/*"  # delivery reports put in a sender's Inbox
 
 
 class MailFunctions(Construct):
-    """The inbound (SES) and API functions with the permissions each needs and no more."""
+    """Every function of the service, with the permissions each needs and no more."""
 
     def __init__(
         self,
@@ -53,6 +63,10 @@ class MailFunctions(Construct):
         layers: SharedLayers,
         bucket: s3.IBucket,
         table: dynamodb.ITableV2,
+        idempotency_table: dynamodb.ITableV2,
+        delivery_queue: WorkQueue,
+        feedback_queue: WorkQueue,
+        sending: MailSending,
     ) -> None:
         super().__init__(scope, construct_id)
         self._layers = layers.all
@@ -61,18 +75,68 @@ class MailFunctions(Construct):
             "BUCKET_NAME": bucket.bucket_name,
         }
 
-        self.inbound = self._function(INBOUND)
-        self._grant_table(self.inbound, table)
-        self._grant_read(
-            self.inbound, bucket, f"{INBOUND_PREFIX}*", "the messages SES stored for it to parse"
+        self.inbound = self._inbound(bucket, table)
+        self.api = self._api(bucket, table, idempotency_table, delivery_queue)
+        self.delivery = self._delivery(bucket, table, delivery_queue, sending)
+        self.feedback = self._feedback(bucket, table, feedback_queue)
+
+    def _inbound(self, bucket: s3.IBucket, table: dynamodb.ITableV2) -> lambda_.Function:
+        function = self._function(INBOUND)
+        self._grant_table(function, table)
+        self._grant_read(function, bucket, [f"{INBOUND_PREFIX}*"], "the messages SES stored for it to parse")
+        return function
+
+    def _api(
+        self,
+        bucket: s3.IBucket,
+        table: dynamodb.ITableV2,
+        idempotency_table: dynamodb.ITableV2,
+        delivery_queue: WorkQueue,
+    ) -> lambda_.Function:
+        function = self._function(
+            API,
+            DELIVERY_QUEUE_URL=delivery_queue.queue.queue_url,
+            IDEMPOTENCY_TABLE_NAME=idempotency_table.table_name,
         )
+        self._grant_table(function, table)
+        idempotency_table.grant_read_write_data(function)
+        self._grant_read(function, bucket, ["*"], "any message or attachment an account holder opens")
+        self._grant_put(function, bucket, [OUTBOUND, DRAFTS, UPLOADS], "messages it sends, drafts, uploads")
+        self._grant_delete(function, bucket)
+        delivery_queue.queue.grant_send_messages(function)
+        return function
 
-        self.api = self._function(API)
-        self._grant_table(self.api, table)
-        self._grant_read(self.api, bucket, "*", "any message or attachment an account holder opens")
-        self._grant_delete(self.api, bucket)
+    def _delivery(
+        self,
+        bucket: s3.IBucket,
+        table: dynamodb.ITableV2,
+        delivery_queue: WorkQueue,
+        sending: MailSending,
+    ) -> lambda_.Function:
+        function = self._function(
+            DELIVERY,
+            DELIVERY_QUEUE_URL=delivery_queue.queue.queue_url,
+            CONFIGURATION_SET_NAME=sending.configuration_set_name,
+        )
+        self._grant_table(function, table)
+        self._grant_read(function, bucket, [OUTBOUND, DRAFTS, NOTICES], "the messages it sends")
+        self._grant_put(function, bucket, [NOTICES], "reports of mail it could not deliver")
+        sending.grant_send(function)
+        # Consuming the queue grants sqs:ChangeMessageVisibility too, which backing off needs.
+        function.add_event_source(delivery_queue.event_source())
+        return function
 
-    def _function(self, spec: FunctionSpec) -> lambda_.Function:
+    def _feedback(
+        self, bucket: s3.IBucket, table: dynamodb.ITableV2, feedback_queue: WorkQueue
+    ) -> lambda_.Function:
+        function = self._function(FEEDBACK)
+        self._grant_table(function, table)
+        self._grant_read(function, bucket, [OUTBOUND], "the sent message a bounce refers to")
+        self._grant_put(function, bucket, [NOTICES], "reports of bounced mail")
+        function.add_event_source(feedback_queue.event_source())
+        return function
+
+    def _function(self, spec: FunctionSpec, **environment: str) -> lambda_.Function:
         construct_id = spec.service.capitalize()
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=LOG_RETENTION)
 
@@ -92,7 +156,11 @@ class MailFunctions(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            environment={**self._shared_environment, **_powertools_environment(spec)},
+            environment={
+                **self._shared_environment,
+                **environment,
+                **_powertools_environment(spec),
+            },
         )
         _acknowledge_function_findings(function)
         return function
@@ -107,10 +175,9 @@ class MailFunctions(Construct):
             },
         )
 
-    def _grant_read(
-        self, function: lambda_.Function, bucket: s3.IBucket, keys: str, what: str
-    ) -> None:
-        bucket.grant_read(function, keys)
+    def _grant_read(self, function: lambda_.Function, bucket: s3.IBucket, keys: list[str], what: str) -> None:
+        for pattern in keys:
+            bucket.grant_read(function, pattern)
         actions = (
             "CDK's read grant, on the raw-mail bucket alone: object and version reads "
             "(GetObject*), the bucket's location and versioning (GetBucket*) and listing (List*)."
@@ -121,8 +188,19 @@ class MailFunctions(Construct):
                 nag.wildcard_action("s3:GetObject*"): actions,
                 nag.wildcard_action("s3:GetBucket*"): actions,
                 nag.wildcard_action("s3:List*"): actions,
-                nag.wildcard_resource(function, bucket.arn_for_objects(keys)): "Object keys are "
-                f"generated per message; the function reads {what}.",
+                **_object_keys_findings(function, bucket, keys, f"the function reads {what}"),
+            },
+        )
+
+    def _grant_put(self, function: lambda_.Function, bucket: s3.IBucket, keys: list[str], what: str) -> None:
+        for pattern in keys:
+            bucket.grant_put(function, pattern)
+        nag.acknowledge(
+            function,
+            {
+                nag.wildcard_action("s3:Abort*"): "CDK's put grant: AbortMultipartUpload only "
+                "ends an upload the function itself began, under the prefixes it writes.",
+                **_object_keys_findings(function, bucket, keys, f"the function writes {what}"),
             },
         )
 
@@ -135,6 +213,13 @@ class MailFunctions(Construct):
                 "wildcard adds DeleteObjectVersion, which erasing from a versioned bucket needs.",
             },
         )
+
+
+def _object_keys_findings(
+    function: lambda_.Function, bucket: s3.IBucket, keys: list[str], what: str
+) -> dict[str, str]:
+    reason = f"Object keys are generated per message; {what}."
+    return {nag.wildcard_resource(function, bucket.arn_for_objects(key)): reason for key in keys}
 
 
 def _powertools_environment(spec: FunctionSpec) -> dict[str, str]:

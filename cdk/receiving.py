@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk import nag
 from cdk.config import InfrastructureConfigError
+from cdk.dns import DnsRecord
+from cdk.queues import DEAD_LETTER_RETENTION, alarm_on_any_message, secure_queue
 from cdk.storage import INBOUND_PREFIX
 
 # Regions with an SES inbound endpoint (inbound-smtp.<region>.amazonaws.com), after the table
@@ -40,6 +44,11 @@ RECEIVING_REGIONS = frozenset(
 RULE_SET_NAME = "mail-inbound"
 RULE_NAME = "store-then-notify"
 
+# Lambda's own retries of an asynchronous invocation (at most 2), and how long it keeps trying
+# (at most 6 hours); after that the event goes to the failed-invocations queue.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = Duration.hours(6)
+
 
 class UnsupportedReceivingRegionError(InfrastructureConfigError):
     def __init__(self, region: str) -> None:
@@ -59,6 +68,9 @@ class MailReceiving(Construct):
 
     The S3 action comes first so a message is stored before anything parses it; the function
     is invoked asynchronously (Event) so SES never waits on, or retries through, our code.
+    An event the function still fails after Lambda's retries lands in ``failed_invocations``
+    (the SES event under ``requestPayload``, with the error), which raises an alarm: the raw
+    message is in the bucket, and invoking the function again with that payload stores it.
     """
 
     def __init__(
@@ -89,6 +101,35 @@ class MailReceiving(Construct):
             ],
         )
         self.activation = self._activate_rule_set()
+        self.failed_invocations = self._catch_failed_invocations(function)
+        self.failed_invocations_alarm = alarm_on_any_message(
+            self,
+            "FailedInvocationsAlarm",
+            self.failed_invocations,
+            "Inbound: the function failed a received message after every retry; the message is "
+            "stored raw, but not yet in any mailbox. Replay the queued SES events.",
+        )
+
+    def dns_records(self, domain: str) -> dict[str, DnsRecord]:
+        """The MX record that sends ``domain``'s mail to this region; list every region's."""
+        region = Stack.of(self).region
+        return {"Mx": DnsRecord(domain, "MX", f"10 inbound-smtp.{region}.amazonaws.com")}
+
+    def _catch_failed_invocations(self, function: lambda_.IFunction) -> sqs.Queue:
+        queue = secure_queue(self, "FailedInvocations", retention_period=DEAD_LETTER_RETENTION)
+        function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(queue),
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+        )
+        nag.acknowledge(
+            queue,
+            {
+                "AwsSolutions-SQS3": "This queue is itself the dead end: the on-failure "
+                "destination of the inbound function's asynchronous invocations.",
+            },
+        )
+        return queue
 
     def _activate_rule_set(self) -> cr.AwsCustomResource:
         # CloudFormation has no resource for the active rule set, hence the SDK call. Deleting

@@ -1,6 +1,8 @@
-"""Where mail lives: the raw-mail bucket and the metadata global table."""
+"""Where mail lives: the raw-mail bucket, the metadata global table and the idempotency table."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -13,6 +15,11 @@ INBOUND_PREFIX = "inbound/"
 
 # Deterministic, because every regional stack but the home one finds its replica by this name.
 TABLE_NAME = "mail-metadata"
+IDEMPOTENCY_TABLE_NAME = "mail-idempotency"
+
+# The attribute names Powertools' DynamoDBPersistenceLayer uses unless told otherwise.
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_EXPIRY = "expiration"
 
 # gsi1 carries whole items (listings need every field); gsi2 only answers "which keys match".
 GLOBAL_INDEXES = {
@@ -100,12 +107,13 @@ class MetadataTable(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        if Stack.of(self).region == home_region:
-            self.table: dynamodb.ITableV2 = self._global_table(replica_regions)
-        else:
-            self.table = dynamodb.TableV2.from_table_attributes(
-                self, "Replica", table_name=TABLE_NAME, global_indexes=list(GLOBAL_INDEXES)
-            )
+        self.table = _owned_or_replica(
+            self,
+            home_region,
+            lambda: self._global_table(replica_regions),
+            table_name=TABLE_NAME,
+            global_indexes=list(GLOBAL_INDEXES),
+        )
 
     def _global_table(self, replica_regions: tuple[str, ...]) -> dynamodb.TableV2:
         return dynamodb.TableV2(
@@ -133,6 +141,60 @@ class MetadataTable(Construct):
             ],
             replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
         )
+
+
+class IdempotencyTable(Construct):
+    """Powertools idempotency records of the API's send calls, a global table like the metadata.
+
+    Owned by the home stack with a replica in every region, exactly as ``MetadataTable``, so a
+    send retried in another region finds its record once replication has caught up (the
+    message id derived from the key still guards the moments before). Records expire through
+    DynamoDB TTL a day after they are written, so there is nothing worth a point-in-time backup.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        home_region: str,
+        replica_regions: tuple[str, ...],
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.table = _owned_or_replica(
+            self,
+            home_region,
+            lambda: self._global_table(replica_regions),
+            table_name=IDEMPOTENCY_TABLE_NAME,
+        )
+
+    def _global_table(self, replica_regions: tuple[str, ...]) -> dynamodb.TableV2:
+        return dynamodb.TableV2(
+            self,
+            "Table",
+            table_name=IDEMPOTENCY_TABLE_NAME,
+            partition_key=_string_key(IDEMPOTENCY_KEY),
+            time_to_live_attribute=IDEMPOTENCY_EXPIRY,
+            billing=dynamodb.Billing.on_demand(),
+            # CloudFormation wants a stream on any global table with more than one replica.
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            # Short-lived records: deleting the stacks may delete them too.
+            removal_policy=RemovalPolicy.DESTROY,
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
+        )
+
+
+def _owned_or_replica(
+    scope: Construct,
+    home_region: str,
+    global_table: Callable[[], dynamodb.TableV2],
+    **replica_attributes: object,
+) -> dynamodb.ITableV2:
+    """The global table itself in the home region; elsewhere, the local replica by its name."""
+    if Stack.of(scope).region == home_region:
+        return global_table()
+    return dynamodb.TableV2.from_table_attributes(scope, "Replica", **replica_attributes)
 
 
 def _string_key(name: str) -> dynamodb.Attribute:

@@ -63,3 +63,9 @@ def replica(synthesized: SynthesizedApp) -> Template:
 def each_region(request: pytest.FixtureRequest, synthesized: SynthesizedApp) -> Template:
     """Parametrizes a test over every regional stack's template."""
     return synthesized.templates[request.param]
+
+
+@pytest.fixture(scope="session", params=[HOME_REGION, REPLICA_REGION])
+def each_named_region(request: pytest.FixtureRequest, synthesized: SynthesizedApp) -> tuple[str, Template]:
+    """Like ``each_region``, for tests that also need the region's name."""
+    return request.param, synthesized.templates[request.param]

@@ -72,11 +72,7 @@ def test_user_pool_is_admin_only_with_immutable_account_id(each_region):
                 )
             },
             "Schema": Match.array_with(
-                [
-                    Match.object_like(
-                        {"Name": "account_id", "AttributeDataType": "String", "Mutable": False}
-                    )
-                ]
+                [Match.object_like({"Name": "account_id", "AttributeDataType": "String", "Mutable": False})]
             ),
         },
     )

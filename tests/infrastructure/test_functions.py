@@ -1,7 +1,17 @@
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
-from .synthesis import HOME_REGION, SynthesizedApp
+from cdk.storage import IDEMPOTENCY_TABLE_NAME
+
+from .synthesis import (
+    HOME_REGION,
+    SynthesizedApp,
+    actions_of,
+    function_environment,
+    function_logical_id,
+    object_prefixes,
+    statements_for,
+)
 
 COMMON_ENVIRONMENT = {
     "TABLE_NAME": Match.any_value(),
@@ -10,87 +20,70 @@ COMMON_ENVIRONMENT = {
     "LOG_LEVEL": Match.any_value(),
 }
 FUNCTIONS = {
-    "inbound": {
-        "MemorySize": 1024,
-        "Timeout": 60,
-        "Environment": {
-            "Variables": Match.object_like(
-                {
-                    **COMMON_ENVIRONMENT,
-                    "INBOUND_PREFIX": "inbound/",
-                    "POWERTOOLS_SERVICE_NAME": "inbound",
-                }
-            )
-        },
-    },
-    "api": {
-        "MemorySize": 512,
-        "Timeout": 15,
-        "Environment": {
-            "Variables": Match.object_like({**COMMON_ENVIRONMENT, "POWERTOOLS_SERVICE_NAME": "api"})
-        },
-    },
+    "inbound": {"MemorySize": 1024, "Timeout": 60, "INBOUND_PREFIX": "inbound/"},
+    "api": {"MemorySize": 512, "Timeout": 15},
+    "delivery": {"MemorySize": 512, "Timeout": 60},
+    "feedback": {"MemorySize": 512, "Timeout": 30},
+}
+SERVICES = list(FUNCTIONS)
+
+# Environment variables mailcore.settings reads, by the functions that need them.
+SENDING_ENVIRONMENT = {
+    "api": {"DELIVERY_QUEUE_URL", "IDEMPOTENCY_TABLE_NAME"},
+    "delivery": {"DELIVERY_QUEUE_URL", "CONFIGURATION_SET_NAME"},
+    "feedback": set(),
+    "inbound": set(),
 }
 
 
-def _function_logical_id(template: Template, service: str) -> str:
-    found = template.find_resources(
-        "AWS::Lambda::Function",
-        {
-            "Properties": {
-                "Environment": {
-                    "Variables": Match.object_like({"POWERTOOLS_SERVICE_NAME": service})
-                }
-            }
-        },
-    )
-    assert len(found) == 1
-    return next(iter(found))
+def _delivery_queue_ref(template) -> dict:
+    queue_id = template.to_json()["Outputs"]["DeliveryQueueUrl"]["Value"]["Ref"]
+    return {"Ref": queue_id}
 
 
-def _policy_statements(template: Template, service: str) -> list[dict]:
-    function = template.to_json()["Resources"][_function_logical_id(template, service)]
-    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    policies = template.find_resources(
-        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role_id}]}}
-    )
-    return [
-        statement
-        for policy in policies.values()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
-def _as_list(value: str | list) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _s3_statements(template: Template, service: str) -> list[dict]:
-    return [
-        statement
-        for statement in _policy_statements(template, service)
-        if any(action.startswith("s3:") for action in _as_list(statement["Action"]))
-    ]
-
-
-@pytest.mark.parametrize("service", FUNCTIONS)
+@pytest.mark.parametrize("service", SERVICES)
 def test_function_shape(each_region, service):
+    shape = dict(FUNCTIONS[service])
+    variables = {key: shape.pop(key) for key in list(shape) if key.isupper()}
+
     each_region.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            **FUNCTIONS[service],
+            **shape,
             "Handler": "handler.handler",
             "Runtime": "python3.12",
             "Architectures": ["arm64"],
             "TracingConfig": {"Mode": "Active"},
-            "LoggingConfig": Match.object_like(
-                {"LogFormat": "JSON", "LogGroup": Match.any_value()}
-            ),
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON", "LogGroup": Match.any_value()}),
+            "Environment": {
+                "Variables": Match.object_like(
+                    {**COMMON_ENVIRONMENT, **variables, "POWERTOOLS_SERVICE_NAME": service}
+                )
+            },
         },
     )
 
 
-def test_both_functions_load_both_layers_built_for_their_runtime(each_region):
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_function_gets_the_sending_settings_it_reads_and_no_others(each_region, service):
+    environment = function_environment(each_region, service)
+    all_sending = set().union(*SENDING_ENVIRONMENT.values())
+
+    assert all_sending & set(environment) == SENDING_ENVIRONMENT[service]
+
+
+def test_sending_settings_name_the_queue_table_and_configuration_set(each_region):
+    api = function_environment(each_region, "api")
+    delivery = function_environment(each_region, "delivery")
+    outputs = {name: output["Value"] for name, output in each_region.to_json()["Outputs"].items()}
+    configuration_set_id = next(iter(each_region.find_resources("AWS::SES::ConfigurationSet")))
+
+    assert api["DELIVERY_QUEUE_URL"] == delivery["DELIVERY_QUEUE_URL"] == outputs["DeliveryQueueUrl"]
+    assert api["IDEMPOTENCY_TABLE_NAME"] == outputs["IdempotencyTableName"]
+    assert delivery["CONFIGURATION_SET_NAME"] == {"Ref": configuration_set_id}
+
+
+def test_every_function_loads_both_layers_built_for_its_runtime(each_region):
     layers = each_region.find_resources("AWS::Lambda::LayerVersion")
     functions = each_region.find_resources("AWS::Lambda::Function")
 
@@ -98,8 +91,8 @@ def test_both_functions_load_both_layers_built_for_their_runtime(each_region):
     for layer in layers.values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    for service in FUNCTIONS:
-        function = functions[_function_logical_id(each_region, service)]
+    for service in SERVICES:
+        function = functions[function_logical_id(each_region, service)]
         assert {ref["Ref"] for ref in function["Properties"]["Layers"]} == set(layers)
 
 
@@ -108,33 +101,76 @@ def test_every_log_group_expires(each_region):
         assert log_group["Properties"]["RetentionInDays"] > 0
 
 
-def test_inbound_reads_only_inbound_objects_and_never_deletes(synthesized: SynthesizedApp):
-    statements = _s3_statements(synthesized.templates[HOME_REGION], "inbound")
+@pytest.mark.parametrize(
+    ("service", "reads", "writes", "deletes"),
+    [
+        ("inbound", {"inbound/*"}, set(), False),
+        ("api", {"*"}, {"outbound/*", "drafts/*", "uploads/*"}, True),
+        ("delivery", {"outbound/*", "drafts/*", "notices/*"}, {"notices/*"}, False),
+        ("feedback", {"outbound/*"}, {"notices/*"}, False),
+    ],
+)
+def test_bucket_access_is_scoped_to_the_prefixes_each_function_uses(
+    synthesized: SynthesizedApp, service, reads, writes, deletes
+):
+    template = synthesized.templates[HOME_REGION]
 
-    object_arns = [
-        resource
-        for statement in statements
-        for resource in _as_list(statement["Resource"])
-        if "Fn::Join" in resource
-    ]
-    assert object_arns
-    assert all(arn["Fn::Join"][1][-1] == "/inbound/*" for arn in object_arns)
-    actions = [action for statement in statements for action in _as_list(statement["Action"])]
-    assert not [action for action in actions if action.startswith("s3:Delete")]
+    read = statements_for(template, service, "s3:GetObject")
+    written = statements_for(template, service, "s3:PutObject")
+    deleted = statements_for(template, service, "s3:DeleteObject")
+
+    assert object_prefixes(read) == reads
+    assert object_prefixes(written) == writes
+    assert bool(deleted) is deletes
+    if deleted:
+        assert object_prefixes(deleted) == {"*"}
 
 
-def test_api_may_read_and_delete_any_object(synthesized: SynthesizedApp):
-    statements = _s3_statements(synthesized.templates[HOME_REGION], "api")
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_function_reads_and_writes_the_metadata_table(each_region, service):
+    actions = actions_of(statements_for(each_region, service, "dynamodb:"))
 
-    actions = {action for statement in statements for action in _as_list(statement["Action"])}
-    assert {"s3:GetObject*", "s3:DeleteObject*"} <= actions
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= actions
 
 
-def test_both_functions_read_and_write_the_table(each_region):
-    for service in FUNCTIONS:
-        actions = {
+def test_only_the_api_uses_the_idempotency_table(synthesized: SynthesizedApp):
+    template = synthesized.templates[HOME_REGION]
+    table_id = next(
+        logical_id
+        for logical_id, table in template.find_resources("AWS::DynamoDB::GlobalTable").items()
+        if table["Properties"]["TableName"] == IDEMPOTENCY_TABLE_NAME
+    )
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+
+    def granted(service: str) -> set[str]:
+        return {
             action
-            for statement in _policy_statements(each_region, service)
-            for action in _as_list(statement["Action"])
+            for statement in statements_for(template, service, "dynamodb:")
+            if table_arn in statement["Resource"]
+            for action in statement["Action"]
         }
-        assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"} <= actions
+
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= granted(
+        "api"
+    )
+    assert [service for service in SERVICES if service != "api" and granted(service)] == []
+
+
+def test_api_may_only_send_to_the_delivery_queue(each_region):
+    statements = statements_for(each_region, "api", "sqs:")
+
+    assert "sqs:SendMessage" in actions_of(statements)
+    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage"} & actions_of(statements)
+    assert {statement["Resource"]["Fn::GetAtt"][0] for statement in statements} == {
+        _delivery_queue_ref(each_region)["Ref"]
+    }
+
+
+def test_delivery_may_defer_messages_on_its_own_queue(each_region):
+    statements = statements_for(each_region, "delivery", "sqs:")
+
+    assert "sqs:ChangeMessageVisibility" in actions_of(statements)
+    assert "sqs:SendMessage" not in actions_of(statements)
+    assert {statement["Resource"]["Fn::GetAtt"][0] for statement in statements} == {
+        _delivery_queue_ref(each_region)["Ref"]
+    }

@@ -1,8 +1,16 @@
 from aws_cdk.assertions import Match, Template
 
-from cdk.storage import INBOUND_PREFIX, TABLE_NAME
+from cdk.storage import IDEMPOTENCY_TABLE_NAME, INBOUND_PREFIX, TABLE_NAME
 
-from .synthesis import HOME_REGION, REPLICA_REGION, SynthesizedApp
+from .synthesis import (
+    HOME_REGION,
+    REPLICA_REGION,
+    SynthesizedApp,
+    as_list,
+    function_environment,
+    only,
+    statements_for,
+)
 
 
 def _raw_mail_bucket(template: Template) -> dict:
@@ -13,10 +21,9 @@ def _raw_mail_bucket(template: Template) -> dict:
     return next(iter(buckets.values()))["Properties"]
 
 
-def _global_table(template: Template) -> dict:
-    tables = template.find_resources("AWS::DynamoDB::GlobalTable")
-    assert len(tables) == 1
-    return next(iter(tables.values()))
+def _global_table(template: Template, name: str = TABLE_NAME) -> dict:
+    tables = template.find_resources("AWS::DynamoDB::GlobalTable", {"Properties": {"TableName": name}})
+    return only(tables)[1]
 
 
 def test_raw_mail_bucket_is_encrypted_private_logged_and_prunes_old_versions(each_region):
@@ -66,12 +73,8 @@ def test_ses_may_write_under_inbound_prefix_for_this_account_only(each_region):
                             "Effect": "Allow",
                             "Action": "s3:PutObject",
                             "Principal": {"Service": "ses.amazonaws.com"},
-                            "Resource": {
-                                "Fn::Join": ["", [Match.any_value(), f"/{INBOUND_PREFIX}*"]]
-                            },
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-                            },
+                            "Resource": {"Fn::Join": ["", [Match.any_value(), f"/{INBOUND_PREFIX}*"]]},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
                         }
                     ]
                 )
@@ -117,12 +120,40 @@ def test_global_table_keys_and_indexes(home):
         ]
 
 
-def test_other_regions_use_their_replica_by_name(replica):
+def test_idempotency_table_has_powertools_keys_expiry_and_a_replica_in_every_region(home):
+    properties = _global_table(home, IDEMPOTENCY_TABLE_NAME)["Properties"]
+
+    assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert properties["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert {replica["Region"] for replica in properties["Replicas"]} == {
+        HOME_REGION,
+        REPLICA_REGION,
+    }
+
+
+def test_other_regions_use_their_replicas_by_name(replica):
     replica.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
     replica.has_resource_properties(
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"TABLE_NAME": TABLE_NAME})}},
     )
+    assert function_environment(replica, "api")["IDEMPOTENCY_TABLE_NAME"] == IDEMPOTENCY_TABLE_NAME
+
+
+def test_other_regions_grant_access_to_their_local_replicas(replica):
+    resources = {
+        "".join(part if isinstance(part, str) else "<account>" for part in arn["Fn::Join"][1])
+        for statement in statements_for(replica, "api", "dynamodb:")
+        for arn in as_list(statement["Resource"])
+    }
+
+    assert resources == {
+        f"arn:aws:dynamodb:{REPLICA_REGION}:<account>:table/{IDEMPOTENCY_TABLE_NAME}",
+        f"arn:aws:dynamodb:{REPLICA_REGION}:<account>:table/{TABLE_NAME}",
+        f"arn:aws:dynamodb:{REPLICA_REGION}:<account>:table/{TABLE_NAME}/index/*",
+    }
 
 
 def test_home_stack_deploys_before_the_others(synthesized: SynthesizedApp):
