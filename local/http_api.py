@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from local import auth
 from local.lambda_context import LocalContext
 from local.resources import Resources
+from mailcore import tokens
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 Function = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -98,8 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"sent": self.server.outbox()})
             return
         try:
-            claims = auth.verify_any(self.headers.get("authorization"), self.server.token_checks)
-        except auth.TokenRejected:
+            claims = auth.verify_any(self.headers.get("authorization"), self.server.pools)
+        except tokens.TokenRejectedError:
             self._reply(401, {"message": "Unauthorized"})
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -153,9 +154,7 @@ class LocalHttpApi(ThreadingHTTPServer):
         self.function = function
         self.outbox = outbox
         self.issue_token = issue_token
-        self.token_checks = [
-            {"region": r.region, "user_pool_id": r.user_pool_id, "client_id": r.client_id} for r in trusted
-        ]
+        self.pools = [tokens.Pool(r.region, r.user_pool_id, r.client_id) for r in trusted]
         self.port = self.server_address[1]
 
     def start(self) -> None:

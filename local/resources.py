@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mailcore import aws, directory
+from mailcore import aws, directory, tokens
 from mailcore.repository import Table
 
 DEMO_DOMAIN = "demo.test"
@@ -68,6 +68,10 @@ def create(region: str = "us-east-1", prefix: str = "mail") -> Resources:
     _create_idempotency_table(resources.idempotency_table_name, region)
     _create_bucket(resources.bucket_name, region)
     resources.user_pool_id, resources.client_id = _create_user_pool(region)
+    # As each regional stack does on AWS: the authorizers trust every registered pool.
+    tokens.register_pool(
+        Table(resources.table_name, region), tokens.Pool(region, resources.user_pool_id, resources.client_id)
+    )
     _create_queues(resources, prefix)
     _create_sending(resources, prefix)
     use_local_environment(resources)

@@ -35,10 +35,12 @@ class TooLargeForResponseError(MailError):
 
 
 def account() -> str:
-    """The caller's account, from the claims the JWT authorizer verified."""
-    context = app.current_event.request_context
-    claims = (context.authorizer.jwt_claim if context.authorizer else None) or {}
-    account_id = claims.get("custom:account_id")
+    """The caller's account, from what the authorizer verified: a Lambda authorizer's context
+    on AWS (tokens from any region's pool), or a JWT authorizer's claims."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = (authorizer.jwt_claim if authorizer else None) or {}
+    granted = (authorizer.get_lambda if authorizer else None) or {}
+    account_id = granted.get("account_id") or claims.get("custom:account_id")
     if not isinstance(account_id, str) or not account_id:
         raise UnauthorizedError("the token names no account")
     logger.append_keys(account_id=account_id)

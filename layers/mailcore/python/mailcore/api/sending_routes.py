@@ -43,7 +43,7 @@ def send(body: Compose, idempotency_key: IdempotencyKey = None) -> Response[dict
     request = {"account": account(), "key": idempotency_key, "body": body.model_dump(by_alias=True)}
     if idempotency_key is None:
         return _accepted(_send_once(request=request))
-    return _accepted(_idempotent(_send_once, *_idempotency_store())(request=request))
+    return _accepted(_keyed(_send_once, request))
 
 
 @router.post("/outbox/raw")
@@ -56,7 +56,7 @@ def send_raw(idempotency_key: IdempotencyKey = None) -> Response[dict]:
     request = {"account": account(), "key": idempotency_key, "body": digest, "raw": data}
     if idempotency_key is None:
         return _accepted(_send_raw_once(request=request))
-    return _accepted(_idempotent(_send_raw_once, *_idempotency_store())(request=request))
+    return _accepted(_keyed(_send_raw_once, request))
 
 
 def _body_bytes() -> bytes:
@@ -76,12 +76,19 @@ def _send_raw_once(request: dict[str, Any]) -> dict[str, Any]:
     return _outbound().send_raw(request["account"], request["raw"], request["key"])
 
 
+def _keyed(function: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Run `function` once per account and key; the Lambda context bounds how long a try holds the key."""
+    idempotent, config = _idempotent(function, *_idempotency_store())
+    config.register_lambda_context(router.lambda_context)
+    return idempotent(request=request)
+
+
 def _idempotency_store() -> tuple[str, str | None]:
     return get_settings().idempotency_table_name, current_region()
 
 
 @cache
-def _idempotent(function: Any, table_name: str, region: str | None) -> Any:
+def _idempotent(function: Any, table_name: str, region: str | None) -> tuple[Any, Any]:
     """Powertools idempotency on the account and key; a different body with the same key is refused."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -95,9 +102,12 @@ def _idempotent(function: Any, table_name: str, region: str | None) -> Any:
         payload_validation_jmespath="body",
         expires_after_seconds=IDEMPOTENCY_SECONDS,
     )
-    return idempotent_function(
+    # Without the Lambda context, a try cut off by the function's timeout would hold the key, and
+    # refuse every retry with 409, until the record expires a day later.
+    idempotent = idempotent_function(
         function, data_keyword_argument="request", persistence_store=persistence, config=config
     )
+    return idempotent, config
 
 
 @router.post("/uploads")
