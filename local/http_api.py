@@ -18,6 +18,8 @@ from local.resources import Resources
 from mailcore import tokens
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# Routes the HTTP API serves without its authorizer.
+UNAUTHENTICATED_PATHS = {"/health"}
 Function = Callable[[dict[str, Any], Any], dict[str, Any]]
 TokenIssuer = Callable[[str, str], str]
 
@@ -98,8 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/local/outbox") and self.command == "GET":
             self._reply(200, {"sent": self.server.outbox()})
             return
+        claims: dict[str, Any] = {}
         try:
-            claims = auth.verify_any(self.headers.get("authorization"), self.server.pools)
+            if urlsplit(self.path).path not in UNAUTHENTICATED_PATHS:
+                claims = auth.verify_any(self.headers.get("authorization"), self.server.pools)
         except tokens.TokenRejectedError:
             self._reply(401, {"message": "Unauthorized"})
             return

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from mailcore.errors import MailError
 from mailcore.observability import logger
+from mailcore.settings import current_region
 
 # Larger bodies do not fit a Lambda response once base64-encoded.
 MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
@@ -123,6 +124,12 @@ def _key_reused(_: Exception) -> Response[dict]:
 @app.not_found
 def _no_route(_: Exception) -> Response[dict]:
     return error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    """For Route 53 health checks; the HTTP API routes it without an authorizer."""
+    return {"status": "ok", "region": current_region() or ""}
 
 
 @app.get("/openapi.json")
