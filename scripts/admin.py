@@ -6,9 +6,11 @@ Against local mode (the default; reads .local/endpoints.json written by `make ru
     python scripts/admin.py alias add sales@example.com carol@example.com
     python scripts/admin.py catch-all set example.com carol@example.com
 
-Against a deployed region (AWS credentials from the usual places; the stack's outputs
-name the table and user pool):
-    python scripts/admin.py --stack MailStack-us-east-1 --region us-east-1 domain add example.com
+Against the deployed regions (AWS credentials from the usual places; each regional stack's
+outputs name its table and user pool). The table is global, so directory items are
+written once, in the first region; an account's user is created in every region's pool,
+so that sign-in keeps working while any one region is down:
+    python scripts/admin.py --regions us-east-1,eu-west-1 account add carol@example.com --password '...'
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ import os
 import sys
 from pathlib import Path
 
-from local.resources import Resources, add_user, use_local_environment, verify_sending_domain
+from local.resources import (
+    Resources,
+    add_sign_in,
+    add_user,
+    use_local_environment,
+    verify_sending_domain,
+)
 from mailcore import aws, directory
 from mailcore.errors import MailError
 from mailcore.repository import Table
@@ -32,24 +40,28 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        resources = _deployed(args.stack, args.region) if args.stack else _local()
-        print(_run(args, resources))
+        regions = [r for r in (args.regions or "").split(",") if r]
+        pools = [_deployed(f"{args.stack_prefix}-{r}", r) for r in regions] or [_local()]
+        print(_run(args, pools))
     except (MailError, LookupError, BotoCoreError, ClientError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
 
 
-def _run(args: argparse.Namespace, resources: Resources) -> str:
-    table = Table(resources.table_name, resources.region)
+def _run(args: argparse.Namespace, regions: list[Resources]) -> str:
+    home = regions[0]
+    table = Table(home.table_name, home.region)
     if args.kind == "domain":
         directory.add_domain(table, args.domain)
-        if not args.stack:
-            verify_sending_domain(resources, args.domain)
+        if not args.regions:
+            verify_sending_domain(home, args.domain)
         return f"domain {args.domain} is hosted"
     if args.kind == "account":
-        account_id = add_user(resources, args.address, args.password)
-        return f"account {args.address} created with id {account_id}"
+        account_id = add_user(home, args.address, args.password)
+        for other in regions[1:]:
+            add_sign_in(other, args.address, args.password)
+        return f"account {args.address} created with id {account_id} in {len(regions)} region(s)"
     if args.kind == "alias":
         directory.add_alias(table, args.alias, args.target)
         return f"mail for {args.alias} goes to {args.target}"
@@ -89,8 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/admin.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--stack", help="a deployed regional stack; local mode when absent")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    parser.add_argument("--regions", help="deployed regions, comma-separated; local mode when absent")
+    parser.add_argument("--stack-prefix", default="Mail", help="regional stacks are named PREFIX-REGION")
     kinds = parser.add_subparsers(dest="kind", required=True)
     domain = kinds.add_parser("domain").add_subparsers(dest="action", required=True)
     domain.add_parser("add").add_argument("domain")

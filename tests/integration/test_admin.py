@@ -1,0 +1,80 @@
+"""The admin and re-drive commands against a running local mode, through its moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+
+import pytest
+
+from local.service import LocalService, free_port
+from mailcore import aws
+from scripts import admin, redrive
+
+
+@pytest.fixture
+def running(tmp_path, monkeypatch):
+    service = LocalService(moto_port=free_port()).start()
+    endpoints = tmp_path / "endpoints.json"
+    service.write_endpoints(endpoints)
+    monkeypatch.setattr(admin, "ENDPOINTS_FILE", endpoints)
+    monkeypatch.setattr(redrive, "ENDPOINTS_FILE", endpoints)
+    yield service
+    service.stop()
+    # The commands point the process at the moto server, as they would a fresh process.
+    os.environ.pop("MAIL_AWS_ENDPOINT_URL", None)
+    aws.reset()
+
+
+def send(service: LocalService, recipient: str) -> None:
+    raw = f"From: x@example.org\r\nTo: {recipient}\r\nSubject: admin\r\n\r\nhi\r\n".encode()
+    with smtplib.SMTP(service.host, service.smtp_port) as client:
+        client.sendmail("x@example.org", [recipient], raw)
+
+
+def test_domain_account_alias_and_catch_all_receive_mail(running, capsys):
+    # Given a domain, an account, an alias and a catch-all made with the admin command
+    assert admin.main(["domain", "add", "Example.COM"]) == 0
+    assert admin.main(["account", "add", "carol@example.com", "--password", "S3cret-pass!1"]) == 0
+    assert admin.main(["alias", "add", "sales@example.com", "carol@example.com"]) == 0
+    assert admin.main(["catch-all", "set", "example.com", "carol@example.com"]) == 0
+
+    # When mail arrives for all three kinds of address
+    for recipient in ("carol@example.com", "sales@example.com", "nobody-yet@EXAMPLE.com"):
+        send(running, recipient)
+
+    # Then carol can sign in and finds each of them
+    token = running.token("carol@example.com", "S3cret-pass!1")
+    assert token.count(".") == 2
+    with running.scope:
+        from mailcore.mailboxes import MailService
+
+        listing = MailService(running.table, running.bucket).list_messages(
+            admin.directory.account_id_for("carol@example.com"), "inbox", 10, None
+        )
+    assert len(listing.messages) == 3
+
+
+def test_bad_input_answers_a_clear_error(running, capsys):
+    assert admin.main(["alias", "add", "x@not-hosted.org", "bob@demo.test"]) == 1
+    assert "not-hosted.org is not a hosted domain" in capsys.readouterr().err
+    assert admin.main(["domain", "add", "no_dots"]) == 1
+    assert "is not a domain name" in capsys.readouterr().err
+    assert admin.main(["alias", "add", "x@demo.test", "nobody@demo.test"]) == 1
+    assert "no account has the address nobody@demo.test" in capsys.readouterr().err
+
+
+def test_redrive_moves_dead_letters_back(running, capsys):
+    with running.scope:
+        sqs = aws.client("sqs")
+        sqs.send_message(QueueUrl=running.resources.delivery_dlq_url, MessageBody=json.dumps({"x": 1}))
+        for poller in running.pollers:
+            poller.stop()
+    assert redrive.main([]) == 0
+    assert "moved 1 messages" in capsys.readouterr().out
+    with running.scope:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=running.resources.delivery_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
