@@ -14,7 +14,7 @@ from local import resources, smtp
 from local.http_api import LocalHttpApi
 from local.outbound import QueuePoller, SimulatedSes
 from local.region import INVOKE_LOCK, RegionScope
-from mailcore import delivery
+from mailcore import aws, delivery
 from mailcore.repository import Bucket, Table
 from mailcore.settings import Settings
 
@@ -176,6 +176,9 @@ class LocalService:
 
         server = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         server.start()
+        # Downloads too large for a response are signed S3 URLs: here, URLs of this server.
+        os.environ["MAIL_PUBLIC_S3_ENDPOINT"] = f"http://{self.host}:{self.moto_port}"
+        aws.reset()
         self._stoppers.append(server.stop)
 
 

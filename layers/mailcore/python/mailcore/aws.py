@@ -39,7 +39,20 @@ def _loader() -> Any:
     return create_loader()
 
 
+def presigning_client(region: str | None = None) -> Any:
+    """S3 URLs handed to clients; local mode names its moto server, which clients can reach."""
+    return _presigner(region or current_region(), os.environ.get("MAIL_PUBLIC_S3_ENDPOINT") or None)
+
+
+@cache
+def _presigner(region: str | None, endpoint: str | None) -> Any:
+    import boto3
+
+    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint)
+
+
 def reset() -> None:
     """Forget clients and settings; tests and local mode call this after changing the env."""
     _client.cache_clear()
+    _presigner.cache_clear()
     _from_environment.cache_clear()

@@ -116,7 +116,13 @@ def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str,
     if local:
         statuses.update(_deliver_locally(job, raw, local, table, bucket))
     if remote:
-        statuses.update(_send(job, raw, remote, sender, statuses, table))
+        try:
+            statuses.update(_send(job, raw, remote, sender))
+        except TransientDeliveryError:
+            # What is settled stays settled, and reported, while the rest waits for the retry,
+            # which skips it: a suppressed recipient reported only at the end would never be.
+            _record(job, statuses, table, bucket, raw)
+            raise
     _record(job, statuses, table, bucket, raw)
     return {r: s["status"] for r, s in statuses.items()}
 
@@ -144,20 +150,11 @@ def _deliver_locally(
     return {r: {"status": "delivered", "detail": outcome} for r, outcome in outcomes.items()}
 
 
-def _send(
-    job: Job,
-    raw: bytes,
-    remote: list[str],
-    sender: Sender,
-    done: dict[str, dict[str, str]],
-    table: Table,
-) -> dict[str, dict[str, str]]:
+def _send(job: Job, raw: bytes, remote: list[str], sender: Sender) -> dict[str, dict[str, str]]:
     tags = {"account": job.account_id, "message": job.message_id}
     try:
         ses_id = sender.send(job.sender, remote, raw, tags)
     except TransientDeliveryError:
-        if done:
-            _save(job, done, table)
         metrics.add_metric(name="SendRetried", unit=MetricUnit.Count, value=1)
         raise
     except PermanentDeliveryError as error:

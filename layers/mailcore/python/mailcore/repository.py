@@ -250,6 +250,17 @@ class Bucket:
         extra = {"Metadata": metadata} if metadata else {}
         _translated(s3.put_object, Bucket=self.name, Key=key, Body=data, **extra)
 
+    def presigned_get(self, key: str, content_type: str, disposition: str, seconds: int) -> str:
+        params = {
+            "Bucket": self.name,
+            "Key": key,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+        }
+        return aws.presigning_client(self.region).generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=seconds
+        )
+
     def delete(self, key: str, bucket: str | None = None) -> None:
         s3 = aws.client("s3", self.region)
         _translated(s3.delete_object, Bucket=bucket or self.name, Key=key)

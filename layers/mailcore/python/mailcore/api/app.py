@@ -17,10 +17,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from mailcore.errors import MailError
 from mailcore.observability import logger
+from mailcore.repository import Bucket
 from mailcore.settings import current_region
 
 # Larger bodies do not fit a Lambda response once base64-encoded.
 MAX_INLINE_DOWNLOAD = 4 * 1024 * 1024
+# Larger downloads are offered by a signed S3 URL, valid this long.
+DOWNLOAD_URL_SECONDS = 900
 # Routes whose body is not JSON: a raw message and an attachment upload.
 BINARY_BODY_PATHS = ("/outbox/raw", "/uploads")
 
@@ -29,10 +32,6 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 class UnauthorizedError(MailError):
     status = 401
-
-
-class TooLargeForResponseError(MailError):
-    status = 413
 
 
 def account() -> str:
@@ -48,13 +47,15 @@ def account() -> str:
     return account_id
 
 
-def download(data: bytes, content_type: str, filename: str) -> Response[bytes]:
-    if len(data) > MAX_INLINE_DOWNLOAD:
-        raise TooLargeForResponseError(
-            f"the content is {len(data)} bytes; this API returns at most {MAX_INLINE_DOWNLOAD}"
-        )
+def download(data: bytes, content_type: str, filename: str, spill_key: str) -> Response:
+    """The content itself, or past what a Lambda response holds, a redirect to a signed S3 URL."""
     disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
-    return Response(200, content_type, data, headers={"Content-Disposition": disposition})
+    if len(data) <= MAX_INLINE_DOWNLOAD:
+        return Response(200, content_type, data, headers={"Content-Disposition": disposition})
+    bucket = Bucket()
+    bucket.put(spill_key, data)
+    url = bucket.presigned_get(spill_key, content_type, disposition, DOWNLOAD_URL_SECONDS)
+    return Response(303, content_types.APPLICATION_JSON, {"location": url}, headers={"Location": url})
 
 
 def error(status: int, code: str, message: str) -> Response[dict]:

@@ -83,10 +83,15 @@ def delete_message(message_id: ID, permanent: Annotated[bool, Query()] = False) 
 @router.get("/messages/<message_id>/raw")
 def raw_message(message_id: ID):
     data = _service().raw_message(account(), message_id)
-    return download(data, "message/rfc822", f"{message_id}.eml")
+    return download(data, "message/rfc822", f"{message_id}.eml", _spill(message_id, "raw"))
 
 
 @router.get("/messages/<message_id>/attachments/<index>")
 def attachment(message_id: ID, index: Annotated[int, Path(ge=0, le=10_000)]):
     described, data = _service().attachment(account(), message_id, index)
-    return download(data, described.content_type, described.filename)
+    return download(data, described.content_type, described.filename, _spill(message_id, str(index)))
+
+
+def _spill(message_id: str, part: str) -> str:
+    """Where a download too large for a response is put; the bucket expires these in a day."""
+    return f"downloads/{account()}/{message_id}/{part}"
