@@ -16,6 +16,7 @@ from local import auth
 from local.lambda_context import LocalContext
 from local.resources import Resources
 from mailcore import tokens
+from mailcore.observability import logger
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 # Routes the HTTP API serves without its authorizer.
@@ -109,7 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
         event = http_event(self.command, self.path, headers, body, claims)
-        response = self.server.function(event, LocalContext("api"))
+        try:
+            response = self.server.function(event, LocalContext("api"))
+        except Exception:  # noqa: BLE001 - API Gateway answers a failed invocation with this 500
+            logger.exception("api function failed", path=urlsplit(self.path).path)
+            self._reply(500, {"message": "Internal Server Error"})
+            return
         self._write_lambda_response(response)
 
     def _issue_token(self, body: bytes) -> None:

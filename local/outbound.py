@@ -23,6 +23,7 @@ from mailcore.observability import logger
 
 SIMULATOR_BOUNCE = "bounce@simulator.amazonses.com"
 SIMULATOR_COMPLAINT = "complaint@simulator.amazonses.com"
+MAX_IDLE_SECONDS = 0.5
 Function = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -148,14 +149,18 @@ class QueuePoller:
         return len(messages)
 
     def _run(self) -> None:
+        """Poll at once while there is work; when idle, wait longer each time, up to a limit,
+        so that an idle poller does not hold the invoke lock the SMTP listener needs."""
+        wait = self.idle_seconds
         while not self._stopped.is_set():
             try:
                 handled = self.drain_once()
             except Exception:  # noqa: BLE001 - the messages stay on the queue and come back
                 logger.exception("queue poller failed", queue=self.name)
                 handled = 0
+            wait = self.idle_seconds if handled else min(wait * 2, MAX_IDLE_SECONDS)
             if not handled:
-                self._stopped.wait(self.idle_seconds)
+                self._stopped.wait(wait)
 
     def _receive(self) -> list[dict[str, Any]]:
         response = aws.client("sqs", self.region).receive_message(

@@ -10,11 +10,11 @@ from typing import Any
 
 from moto import mock_aws
 
-from local import resources, smtp
+from local import resources, ses, smtp
 from local.http_api import LocalHttpApi
 from local.outbound import QueuePoller, SimulatedSes
 from local.region import INVOKE_LOCK, RegionScope
-from mailcore import aws, delivery
+from mailcore import aws, bounces, delivery
 from mailcore.repository import Bucket, Table
 from mailcore.settings import Settings
 
@@ -74,6 +74,8 @@ class LocalService:
             elif self.seed:
                 self.accounts = resources.seed_demo(self.resources)
         self.settings = _settings(self.resources, self.retry_delays)
+        self.bounces = ses.RecordedBounces()
+        bounces.use_bouncer(self.bounces)
         self.scope = RegionScope(self.settings)
         self.table = Table(self.resources.table_name, self.region)
         self.bucket = Bucket(self.resources.bucket_name, self.region)

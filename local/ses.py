@@ -80,3 +80,13 @@ def _common_headers(headers: list[dict[str, str]], message_id: str) -> dict[str,
         if name in by_name:
             common[key] = by_name[name]
     return common
+
+
+class RecordedBounces:
+    """SES's SendBounce, which moto lacks: local mode and tests keep what would have gone out."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def bounce(self, ses_message_id: str, domain: str, recipients: list[str]) -> None:
+        self.sent.append({"original": ses_message_id, "sender": f"mailer-daemon@{domain}", "to": recipients})

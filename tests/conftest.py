@@ -13,9 +13,10 @@ import pytest
 from moto import mock_aws
 
 import local  # noqa: F401 - sets the Powertools environment before functions are imported
-from local import resources
+from local import resources, ses
 from local.http_api import http_event
 from local.lambda_context import LocalContext
+from mailcore import bounces
 from mailcore.repository import Bucket, Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,21 @@ class Aws:
 
     def account(self, address: str) -> str:
         return self.accounts[address]
+
+    @property
+    def bounces(self) -> ses.RecordedBounces:
+        recorded = bounces.get_bouncer()
+        assert isinstance(recorded, ses.RecordedBounces)
+        return recorded
+
+
+@pytest.fixture(autouse=True)
+def recorded_bounces() -> Iterator[ses.RecordedBounces]:
+    """moto has no SendBounce; every test keeps the bounces SES would have sent."""
+    recorded = ses.RecordedBounces()
+    bounces.use_bouncer(recorded)
+    yield recorded
+    bounces.use_bouncer(None)
 
 
 @pytest.fixture

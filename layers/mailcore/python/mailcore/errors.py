@@ -5,6 +5,8 @@ class MailError(Exception):
     """Base of every error the service raises on purpose."""
 
     status = 500
+    # The error code in API answers; the class name unless a contract fixed another.
+    code: str | None = None
 
 
 class NotFoundError(MailError):

@@ -96,10 +96,12 @@ def _statuses(event: SesEvent) -> dict[str, dict[str, str]]:
     if event.kind == "Delivery" and event.delivery:
         return {r: {"status": "delivered", "at": at} for r in event.delivery.recipients}
     if event.kind == "Bounce" and event.bounce:
+        # SES publishes a soft (Transient) bounce only once it has stopped retrying, so both
+        # kinds are final; only a hard bounce puts the address on the suppression list.
         hard = event.bounce.bounceType == "Permanent"
         return {
             r.emailAddress: {
-                "status": "bounced" if hard else "deferred",
+                "status": "bounced" if hard else "failed",
                 "detail": (r.diagnosticCode or event.bounce.bounceSubType)[:500],
                 "at": at,
             }
@@ -136,7 +138,9 @@ def _suppress(table: Table, account_id: str, address: str, status: dict[str, str
 def _report_bounces(
     event: SesEvent, table: Table, bucket: Bucket, account_id: str, statuses: dict[str, dict[str, str]]
 ) -> None:
-    bounced = {a: s.get("detail") or "bounced" for a, s in statuses.items() if s["status"] == "bounced"}
+    bounced = {
+        a: s.get("detail") or "bounced" for a, s in statuses.items() if s["status"] in {"bounced", "failed"}
+    }
     if not bounced:
         return
     keys = message_keys(account_id, _tag(event, "message"))

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mailcore import directory, mime
+from mailcore import bounces, directory, mime
 from mailcore.observability import MetricUnit, logger, metrics
 from mailcore.repository import Bucket, Table, account_pk, placement
 from mailcore.settings import get_settings
@@ -46,7 +46,10 @@ def receive(delivery: Delivery, table: Table, bucket: Bucket) -> dict[str, Outco
     """Store the message for every recipient; returns what happened per recipient."""
     raw = bucket.get(delivery.object_key)
     accounts = directory.resolve(table, delivery.recipients)
-    return store(delivery, raw, accounts, table, bucket)
+    outcomes = store(delivery, raw, accounts, table, bucket)
+    unknown = [r for r, outcome in outcomes.items() if outcome == "unknown_recipient"]
+    bounces.answer_unknown(delivery.ses_message_id, delivery.source, vars(delivery.verdicts), raw, unknown)
+    return outcomes
 
 
 def store(

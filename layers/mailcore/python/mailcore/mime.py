@@ -408,3 +408,12 @@ def _html_to_text(html: str) -> str:
         return ""
     text = nh3.clean(html, tags=set(), clean_content_tags={"script", "style", "head", "title"})
     return re.sub(r"&[a-z]+;|&#\d+;", " ", text)
+
+
+def is_automatic(raw: bytes) -> bool:
+    """Mail a program sent on its own (RFC 3834): answering it could start a loop."""
+    headers = BytesParser(policy=policy.compat32).parsebytes(raw[:65536], headersonly=True)
+    submitted = str(headers.get("auto-submitted", "no")).strip().lower()
+    precedence = str(headers.get("precedence", "")).strip().lower()
+    report = headers.get_content_type() == "multipart/report"
+    return submitted != "no" or precedence in {"bulk", "junk", "list"} or report or "x-autoreply" in headers

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from mailcore import aws, compose, directory, mime
-from mailcore.errors import InvalidRequestError, MailError, NotFoundError
+from mailcore.errors import InvalidRequestError, MailError, NotFoundError, StorageError
 from mailcore.inbound import Delivery, Verdicts, message_item
 from mailcore.mailboxes import send_status
 from mailcore.observability import MetricUnit, logger, metrics
@@ -139,13 +139,26 @@ class Outbound:
             **_placed(item, SENT, True),
         )
         if self.table.put_new(item):
-            job = Job(account_id, message_id, sender, recipients, self.bucket.name, key)
-            aws.client("sqs", self.table.region).send_message(
-                QueueUrl=self.queue_url, MessageBody=job.to_json()
-            )
+            self._enqueue(Job(account_id, message_id, sender, recipients, self.bucket.name, key), item)
             metrics.add_metric(name="MessagesQueued", unit=MetricUnit.Count, value=1)
             logger.info("message queued", message_id=message_id, recipients=len(recipients))
         return _receipt(item)
+
+    def _enqueue(self, job: Job, item: dict[str, Any]) -> None:
+        """Queue the job; when that fails, take the Sent copy back, so that a retry queues it afresh.
+
+        NOTE: a function stopped between the two writes (its timeout) leaves a Sent copy that no
+        job will deliver, and a retry with the same Idempotency-Key finds it and queues nothing.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            aws.client("sqs", self.table.region).send_message(
+                QueueUrl=self.queue_url, MessageBody=job.to_json()
+            )
+        except (BotoCoreError, ClientError) as error:
+            self.table.delete(item["pk"], item["sk"])
+            raise StorageError("the message could not be queued and was not sent; try again") from error
 
     def _item(
         self, account_id: str, message_id: str, key: str, raw: bytes, mailbox: str, sender: str

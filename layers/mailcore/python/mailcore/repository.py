@@ -15,6 +15,8 @@ from mailcore import aws, dynamo
 from mailcore.errors import ConflictError, InvalidRequestError, NotFoundError, StorageError
 from mailcore.settings import get_settings
 
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
+
 SYSTEM_MAILBOXES = {
     "inbox": "Inbox",
     "junk": "Junk",
@@ -76,10 +78,16 @@ class Table:
         return dynamo.from_item(item) if item else None
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Read up to 100 items in one request, retrying whatever DynamoDB left unprocessed."""
+        """Read the items, 100 a request (BatchGetItem's limit), retrying what DynamoDB left unprocessed."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        unique = list(dict.fromkeys(keys))[:100]
-        request = {self.name: {"Keys": [dynamo.to_item({"pk": p, "sk": s}) for p, s in unique]}}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            found.update(self._get_batch(unique[start : start + BATCH_GET_LIMIT]))
+        return found
+
+    def _get_batch(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request = {self.name: {"Keys": [dynamo.to_item({"pk": p, "sk": s}) for p, s in keys]}}
         while request:
             response = self._call("batch_get_item", RequestItems=request)
             for raw in response.get("Responses", {}).get(self.name, []):

@@ -10,10 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from mailcore.errors import MailError
 from mailcore.observability import logger
@@ -87,7 +83,7 @@ app.use(middlewares=[_json_bodies_only])
 def _mail_error(failure: MailError) -> Response[dict]:
     if failure.status >= 500:
         logger.exception("request failed")
-    return error(failure.status, type(failure).__name__, str(failure))
+    return error(failure.status, failure.code or type(failure).__name__, str(failure))
 
 
 @app.exception_handler(RequestUnsupportedContentType)
@@ -108,18 +104,6 @@ def _invalid_request(failure: RequestValidationError) -> Response[dict]:
     response = error(422, "InvalidRequest", summary)
     response.body["error"]["details"] = problems
     return response
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _retry_in_progress(_: Exception) -> Response[dict]:
-    return error(
-        409, "RequestInProgress", "a request with this Idempotency-Key is being handled; retry shortly"
-    )
-
-
-@app.exception_handler(IdempotencyValidationError)
-def _key_reused(_: Exception) -> Response[dict]:
-    return error(422, "IdempotencyKeyReused", "this Idempotency-Key was used with a different request body")
 
 
 @app.not_found

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from mailcore import aws, feedback
 from mailcore.api.app import account
 from mailcore.compose import MAX_INLINE_ATTACHMENT_BYTES, Compose
-from mailcore.errors import InvalidRequestError, PayloadTooLargeError
+from mailcore.errors import InvalidRequestError, MailError, PayloadTooLargeError
 from mailcore.outbound import Outbound
 from mailcore.repository import Bucket, Table
 from mailcore.settings import current_region, get_settings
@@ -76,11 +76,36 @@ def _send_raw_once(request: dict[str, Any]) -> dict[str, Any]:
     return _outbound().send_raw(request["account"], request["raw"], request["key"])
 
 
+class RequestInProgressError(MailError):
+    status = 409
+    code = "RequestInProgress"
+
+
+class IdempotencyKeyReusedError(MailError):
+    status = 422
+    code = "IdempotencyKeyReused"
+
+
 def _keyed(function: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Run `function` once per account and key; the Lambda context bounds how long a try holds the key."""
+    """Run `function` once per account and key; the Lambda context bounds how long a try holds
+    the key. Powertools' idempotency is imported here only: it brings boto3 into the cold start."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     idempotent, config = _idempotent(function, *_idempotency_store())
     config.register_lambda_context(router.lambda_context)
-    return idempotent(request=request)
+    try:
+        return idempotent(request=request)
+    except IdempotencyAlreadyInProgressError as error:
+        raise RequestInProgressError(
+            "a request with this Idempotency-Key is being handled; retry shortly"
+        ) from error
+    except IdempotencyValidationError as error:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was used with a different request body"
+        ) from error
 
 
 def _idempotency_store() -> tuple[str, str | None]:
