@@ -16,7 +16,7 @@ import local  # noqa: F401 - sets the Powertools environment before functions ar
 from local import resources, ses
 from local.http_api import http_event
 from local.lambda_context import LocalContext
-from mailcore import bounces
+from mailcore import bounces, directory
 from mailcore.repository import Bucket, Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,7 @@ def recorded_bounces() -> Iterator[ses.RecordedBounces]:
     """moto has no SendBounce; every test keeps the bounces SES would have sent."""
     recorded = ses.RecordedBounces()
     bounces.use_bouncer(recorded)
+    directory.forget_cached_domains()
     yield recorded
     bounces.use_bouncer(None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 
 from mailcore import addresses
@@ -30,8 +31,36 @@ def resolve(table: Table, recipients: list[str]) -> dict[str, str | None]:
     Order of precedence: the exact address, the address without its `+tag`, the domain's
     catch-all. A recipient at a domain we do not host resolves to None.
     """
-    found = table.get_many([key for r in recipients for key in lookup_keys(r)])
+    cached = {d: _cached_domain(table, d) for d in {addresses.split(r)[1] for r in recipients}}
+    wanted = [k for r in recipients for k in lookup_keys(r) if k[0] != "DOMAIN#" + addresses.split(r)[1]]
+    wanted += [domain_key(d) for d, hit in cached.items() if hit is None]
+    found = table.get_many(wanted)
+    for domain, hit in cached.items():
+        item = found.get(domain_key(domain)) if hit is None else hit[1]
+        if hit is None:
+            _domains[(table.name, domain)] = (time.monotonic(), item)
+        if item is not None:
+            found[domain_key(domain)] = item
     return {r: account_from(r, found) for r in recipients}
+
+
+# Every message reads its recipients' domain items; a few large domains would make them hot
+# keys. They change rarely (a catch-all set, a domain added), so each container keeps them
+# for a minute: such a change reaches receiving within a minute.
+DOMAIN_CACHE_SECONDS = 60.0
+_domains: dict[tuple[str, str], tuple[float, dict | None]] = {}
+
+
+def _cached_domain(table: Table, domain: str) -> tuple[float, dict | None] | None:
+    hit = _domains.get((table.name, domain))
+    if hit is None or time.monotonic() - hit[0] > DOMAIN_CACHE_SECONDS:
+        return None
+    return hit
+
+
+def forget_cached_domains() -> None:
+    """Changes made in this process take effect at once; tests start from nothing."""
+    _domains.clear()
 
 
 def lookup_keys(recipient: str) -> list[tuple[str, str]]:
@@ -57,6 +86,7 @@ def add_domain(table: Table, domain: str) -> None:
     domain = _valid_domain(domain)
     pk, sk = domain_key(domain)
     table.put_new({"pk": pk, "sk": sk, "kind": "domain", "domain": domain, "created_at": _now()})
+    forget_cached_domains()
 
 
 def add_account(table: Table, address: str) -> str:
@@ -107,6 +137,7 @@ def set_catch_all(table: Table, domain: str, target: str) -> str:
     account_id = _account_of_address(table, target)
     pk, sk = domain_key(_valid_domain(domain))
     table.update(pk, sk, {"catch_all_account": account_id})
+    forget_cached_domains()
     return account_id
 
 
