@@ -416,3 +416,12 @@ def test_defects_are_counted():
     raw = b"Content-Type: multipart/mixed; boundary=never\r\n\r\nno boundary anywhere\r\n"
 
     assert mime.parse(raw).defects > 0
+
+
+def test_snippet_of_html_only_mail_keeps_blocks_apart():
+    raw = (
+        b"From: a@example.org\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>Hi Bob</p><div>click&nbsp;here &amp; now</div>"
+    )
+
+    assert mime.parse(raw).snippet == "Hi Bob click here & now"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import html as html_lib
 import mimetypes
 import quopri
 import re
@@ -406,8 +407,10 @@ def _describe(index: int, part: Message) -> Attachment:
 def _html_to_text(html: str) -> str:
     if not html:
         return ""
-    text = nh3.clean(html, tags=set(), clean_content_tags={"script", "style", "head", "title"})
-    return re.sub(r"&[a-z]+;|&#\d+;", " ", text)
+    # A space before every tag keeps the words of adjacent blocks apart once tags are gone.
+    spaced = html.replace("<", " <")
+    text = nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style", "head", "title"})
+    return html_lib.unescape(text)
 
 
 def is_automatic(raw: bytes) -> bool:
