@@ -1,14 +1,22 @@
-"""Who may call the API: a Cognito user pool whose ID tokens name the caller's mail account."""
+"""Who may call the API: a Cognito user pool per region whose ID tokens name the caller's mail
+account, and the register of those pools in the metadata table that every region's authorizer reads."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk import nag
+from cdk.sdk_calls import sdk_call_resource
 
 ACCOUNT_ID_ATTRIBUTE = "account_id"  # appears in tokens as custom:account_id
+
+# The register's partition, as mailcore.tokens reads it: one item per region, sort key = region.
+POOLS_PK = "POOLS"
 
 
 class UserDirectory(Construct):
@@ -59,6 +67,45 @@ class UserDirectory(Construct):
             write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True),
         )
         self._acknowledge_findings()
+
+    def register_in(self, table: dynamodb.ITableV2) -> cr.AwsCustomResource:
+        """Writes this region's pool into the table's local replica; the table replicates it.
+
+        That is how every region's authorizer learns every region's pool, with no reference
+        between the stacks. Deleting the stack removes the entry.
+        """
+        region = Stack.of(self).region
+        key = {"pk": {"S": POOLS_PK}, "sk": {"S": region}}
+        item = {
+            **key,
+            "kind": {"S": "pool"},
+            "region": {"S": region},
+            "user_pool_id": {"S": self.user_pool.user_pool_id},
+            "client_id": {"S": self.client.user_pool_client_id},
+        }
+        put = cr.AwsSdkCall(
+            service="DynamoDB",
+            action="putItem",
+            parameters={"TableName": table.table_name, "Item": item},
+            physical_resource_id=cr.PhysicalResourceId.of(f"user-pool-{region}"),
+        )
+        delete = cr.AwsSdkCall(
+            service="DynamoDB", action="deleteItem", parameters={"TableName": table.table_name, "Key": key}
+        )
+        return sdk_call_resource(
+            self,
+            "RegisterPool",
+            on_create=put,
+            on_update=put,
+            on_delete=delete,
+            statements=[
+                iam.PolicyStatement(
+                    actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                    resources=[table.table_arn],
+                    conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [POOLS_PK]}},
+                )
+            ],
+        )
 
     def _acknowledge_findings(self) -> None:
         plus_plan = (

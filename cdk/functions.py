@@ -6,15 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk import nag
 from cdk.layers import ARCHITECTURE, ASSET_EXCLUDES, REPO_ROOT, RUNTIME, SharedLayers
-from cdk.queues import WorkQueue
+from cdk.queues import DEAD_LETTER_RETENTION, WorkQueue, alarm_on_any_message, secure_queue
+from cdk.replication import object_arns
 from cdk.sending import MailSending
 from cdk.storage import INBOUND_PREFIX
 
@@ -44,6 +49,14 @@ INBOUND = FunctionSpec(
 API = FunctionSpec("api", timeout=Duration.seconds(15))
 DELIVERY = FunctionSpec("delivery", timeout=Duration.seconds(60))
 FEEDBACK = FunctionSpec("feedback", timeout=Duration.seconds(30))
+JANITOR = FunctionSpec("janitor", timeout=Duration.seconds(60))
+# Every request not answered from the authorizer cache waits for it; 10 seconds leave a cold
+# start room to fetch each pool's signing keys (3 seconds at most per pool).
+AUTHORIZER = FunctionSpec("authorizer", timeout=Duration.seconds(10))
+
+# The janitor's stream: records of every write in this region's replica, local or replicated.
+STREAM_BATCH_SIZE = 100
+STREAM_RETRY_ATTEMPTS = 5
 
 # Where each function reads and writes in the raw-mail bucket, besides SES's inbound/.
 OUTBOUND = "outbound/*"  # messages queued for sending, written by the API
@@ -62,6 +75,7 @@ class MailFunctions(Construct):
         *,
         layers: SharedLayers,
         bucket: s3.IBucket,
+        other_buckets: list[str],
         table: dynamodb.ITableV2,
         idempotency_table: dynamodb.ITableV2,
         delivery_queue: WorkQueue,
@@ -76,9 +90,13 @@ class MailFunctions(Construct):
         }
 
         self.inbound = self._inbound(bucket, table)
-        self.api = self._api(bucket, table, idempotency_table, delivery_queue)
+        self.api = self._api(bucket, other_buckets, table, idempotency_table, delivery_queue)
         self.delivery = self._delivery(bucket, table, delivery_queue, sending)
         self.feedback = self._feedback(bucket, table, feedback_queue)
+        self.janitor_failures = secure_queue(self, "JanitorFailures", retention_period=DEAD_LETTER_RETENTION)
+        self.janitor = self._janitor(table, self.janitor_failures)
+        self.janitor_failures_alarm = self._janitor_failures_alarm()
+        self.authorizer = self._authorizer(table)
 
     def _inbound(self, bucket: s3.IBucket, table: dynamodb.ITableV2) -> lambda_.Function:
         function = self._function(INBOUND)
@@ -89,6 +107,7 @@ class MailFunctions(Construct):
     def _api(
         self,
         bucket: s3.IBucket,
+        other_buckets: list[str],
         table: dynamodb.ITableV2,
         idempotency_table: dynamodb.ITableV2,
         delivery_queue: WorkQueue,
@@ -103,6 +122,7 @@ class MailFunctions(Construct):
         self._grant_read(function, bucket, ["*"], "any message or attachment an account holder opens")
         self._grant_put(function, bucket, [OUTBOUND, DRAFTS, UPLOADS], "messages it sends, drafts, uploads")
         self._grant_delete(function, bucket)
+        self._grant_read_elsewhere(function, other_buckets)
         delivery_queue.queue.grant_send_messages(function)
         return function
 
@@ -135,6 +155,72 @@ class MailFunctions(Construct):
         self._grant_put(function, bucket, [NOTICES], "reports of bounced mail")
         function.add_event_source(feedback_queue.event_source())
         return function
+
+    def _janitor(self, table: dynamodb.ITableV2, failures: sqs.IQueue) -> lambda_.Function:
+        function = self._function(JANITOR)
+        self._grant_table(function, table)
+        # A batch that still fails after its retries, halved on each error to isolate the bad
+        # record, is skipped; its shard and sequence numbers go to the failures queue.
+        function.add_event_source(
+            event_sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=STREAM_BATCH_SIZE,
+                retry_attempts=STREAM_RETRY_ATTEMPTS,
+                bisect_batch_on_error=True,
+                on_failure=event_sources.SqsDlq(failures),
+            )
+        )
+        nag.acknowledge(
+            failures,
+            {
+                "AwsSolutions-SQS3": "This queue is itself the dead end: the on-failure "
+                "destination of the janitor's stream event source.",
+            },
+        )
+        nag.acknowledge(
+            function,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords "
+                "(active tracing) and dynamodb:ListStreams (the stream event source) accept no "
+                "resource ARN.",
+            },
+        )
+        return function
+
+    def _janitor_failures_alarm(self) -> cloudwatch.Alarm:
+        return alarm_on_any_message(
+            self,
+            "JanitorFailuresAlarm",
+            self.janitor_failures,
+            "Janitor: a batch of table stream records failed after every retry and was skipped; "
+            "a deleted message may have come back. The queued message names the shard and "
+            "sequence numbers; the stream keeps records for 24 hours.",
+        )
+
+    def _authorizer(self, table: dynamodb.ITableV2) -> lambda_.Function:
+        function = self._function(AUTHORIZER)
+        table.grant_read_data(function)
+        nag.acknowledge(
+            function,
+            {
+                nag.wildcard_resource(function, f"{table.table_arn}/index/*"): "CDK's read grant "
+                "covers the table's indexes (gsi1, gsi2); the authorizer only reads the pools item.",
+            },
+        )
+        return function
+
+    def _grant_read_elsewhere(self, function: lambda_.Function, buckets: list[str]) -> None:
+        """Reading a body from the region that received it, while it has not replicated yet."""
+        if not buckets:
+            return
+        resources = [arn for name in buckets for arn in object_arns(name)]
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=resources))
+        reason = (
+            "Object keys are generated per message; the function reads a body from the region "
+            "that received it while replication has not copied it yet."
+        )
+        nag.acknowledge(function, {nag.wildcard_resource(function, arn): reason for arn in resources})
 
     def _function(self, spec: FunctionSpec, **environment: str) -> lambda_.Function:
         construct_id = spec.service.capitalize()

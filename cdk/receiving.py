@@ -8,7 +8,6 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
@@ -18,8 +17,9 @@ from constructs import Construct
 
 from cdk import nag
 from cdk.config import InfrastructureConfigError
-from cdk.dns import DnsRecord
+from cdk.dns import DnsRecord, record
 from cdk.queues import DEAD_LETTER_RETENTION, alarm_on_any_message, secure_queue
+from cdk.sdk_calls import sdk_call_resource
 from cdk.storage import INBOUND_PREFIX
 
 # Regions with an SES inbound endpoint (inbound-smtp.<region>.amazonaws.com), after the table
@@ -61,6 +61,15 @@ class UnsupportedReceivingRegionError(InfrastructureConfigError):
 def require_receiving_region(region: str) -> None:
     if region not in RECEIVING_REGIONS:
         raise UnsupportedReceivingRegionError(region)
+
+
+def mx_record(domain: str, regions: Sequence[str]) -> DnsRecord:
+    """Every receiving region at the same preference.
+
+    Sending servers spread their mail over equal-preference hosts and try the next one when a
+    host does not answer, so mail keeps arriving while a region is down, with no DNS change.
+    """
+    return record(domain, "MX", *(f"10 inbound-smtp.{region}.amazonaws.com" for region in regions))
 
 
 class MailReceiving(Construct):
@@ -110,11 +119,6 @@ class MailReceiving(Construct):
             "stored raw, but not yet in any mailbox. Replay the queued SES events.",
         )
 
-    def dns_records(self, domain: str) -> dict[str, DnsRecord]:
-        """The MX record that sends ``domain``'s mail to this region; list every region's."""
-        region = Stack.of(self).region
-        return {"Mx": DnsRecord(domain, "MX", f"10 inbound-smtp.{region}.amazonaws.com")}
-
     def _catch_failed_invocations(self, function: lambda_.IFunction) -> sqs.Queue:
         queue = secure_queue(self, "FailedInvocations", retention_period=DEAD_LETTER_RETENTION)
         function.configure_async_invoke(
@@ -142,17 +146,13 @@ class MailReceiving(Construct):
         )
         deactivate = cr.AwsSdkCall(service="SES", action="setActiveReceiptRuleSet")
 
-        activation = cr.AwsCustomResource(
+        activation = sdk_call_resource(
             self,
             "ActivateRuleSet",
             on_create=activate,
             on_update=activate,
             on_delete=deactivate,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [iam.PolicyStatement(actions=["ses:SetActiveReceiptRuleSet"], resources=["*"])]
-            ),
-            install_latest_aws_sdk=False,
-            log_group=logs.LogGroup(self, "ActivationLogs", retention=logs.RetentionDays.ONE_MONTH),
+            statements=[iam.PolicyStatement(actions=["ses:SetActiveReceiptRuleSet"], resources=["*"])],
         )
         activation.node.add_dependency(self.rule)
         self._acknowledge_activation_findings(activation)
@@ -164,13 +164,5 @@ class MailReceiving(Construct):
             {
                 "AwsSolutions-IAM5[Resource::*]": "ses:SetActiveReceiptRuleSet supports no "
                 "resource-level permissions; deactivating acts on the account's region setting.",
-            },
-        )
-        provider_id = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
-        nag.acknowledge(
-            Stack.of(self).node.find_child(provider_id),
-            {
-                nag.BASIC_EXECUTION_ROLE: "CDK's AwsCustomResource provider function needs only "
-                "to write its own logs, which is what this AWS managed policy grants.",
             },
         )

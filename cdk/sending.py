@@ -11,7 +11,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.dns import DnsRecord
+from cdk.dns import DnsRecord, record
 
 CONFIGURATION_SET_NAME = "mail-sending"
 
@@ -110,11 +110,11 @@ class MailSending(Construct):
         identity = self.identities[domain]
         mail_from = mail_from_domain(domain, self._region)
         return {
-            "Dkim1": DnsRecord(identity.dkim_dns_token_name1, "CNAME", identity.dkim_dns_token_value1),
-            "Dkim2": DnsRecord(identity.dkim_dns_token_name2, "CNAME", identity.dkim_dns_token_value2),
-            "Dkim3": DnsRecord(identity.dkim_dns_token_name3, "CNAME", identity.dkim_dns_token_value3),
-            "MailFromMx": DnsRecord(mail_from, "MX", f"10 feedback-smtp.{self._region}.amazonses.com"),
-            "MailFromTxt": DnsRecord(mail_from, "TXT", SPF_INCLUDE),
+            "Dkim1": record(identity.dkim_dns_token_name1, "CNAME", identity.dkim_dns_token_value1),
+            "Dkim2": record(identity.dkim_dns_token_name2, "CNAME", identity.dkim_dns_token_value2),
+            "Dkim3": record(identity.dkim_dns_token_name3, "CNAME", identity.dkim_dns_token_value3),
+            "MailFromMx": record(mail_from, "MX", f"10 feedback-smtp.{self._region}.amazonses.com"),
+            "MailFromTxt": record(mail_from, "TXT", SPF_INCLUDE),
         }
 
     def _identity(self, domain: str) -> ses.EmailIdentity:

@@ -6,12 +6,20 @@ from collections.abc import Callable
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk import nag
+from cdk.config import MailConfig
+from cdk.sdk_calls import sdk_call_resource
 
 INBOUND_PREFIX = "inbound/"
+# What every region's bucket copies to every other: mail received, sent, reported and drafted.
+# Uploads stay where they were made; they only live until the message that names them is sent.
+REPLICATED_PREFIXES = ("inbound/", "outbound/", "notices/", "drafts/")
+DEFAULT_BUCKET_PREFIX = "mail-raw"
 
 # Deterministic, because every regional stack but the home one finds its replica by this name.
 TABLE_NAME = "mail-metadata"
@@ -31,20 +39,34 @@ NONCURRENT_VERSION_RETENTION = Duration.days(30)
 ACCESS_LOG_RETENTION = Duration.days(365)
 
 
+def raw_mail_bucket_name(config: MailConfig, scope: Construct, region: str) -> str:
+    """The raw-mail bucket of ``region``: ``<bucketPrefix>-<region>``, else ``mail-raw-<account>-<region>``.
+
+    Fixed names let every region address every other region's bucket (replication, reading a
+    body that has not replicated yet) without cross-region references. Without ``bucketPrefix``
+    the account is ``AWS::AccountId``, resolved at deploy time, so synthesis needs no account.
+    """
+    if config.bucket_prefix:
+        return f"{config.bucket_prefix}-{region}"
+    return f"{DEFAULT_BUCKET_PREFIX}-{Stack.of(scope).account}-{region}"
+
+
 class RawMailBucket(Construct):
     """The bucket SES writes every accepted message to, under ``inbound/``.
 
     SES's own bucket policy (PutObject under the prefix, limited by aws:SourceAccount) is added
-    by the receipt rule's S3 action, next to the rule that needs it.
+    by the receipt rule's S3 action, next to the rule that needs it. Replication to the other
+    regions' buckets is set up by the replication stack (cdk/replication.py), once they all exist.
     """
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, bucket_name: str) -> None:
         super().__init__(scope, construct_id)
 
         self.access_logs = self._access_log_bucket()
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
             versioned=True,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -95,27 +117,31 @@ class MetadataTable(Construct):
     declares that dependency, so ``cdk deploy --all`` keeps it). To add a region, add it to
     ``regions``, deploy the home stack (which adds the replica), then the new region's stack.
     Removing a region works the other way round: its stack first, then the home stack.
+
+    ``tableConsistency: strong`` makes it a multi-Region strongly consistent (MRSC) table, with
+    a witness when ``witnessRegion`` is set; the config has already refused what DynamoDB would.
+    Each region's stream (the janitor reads it) is this region's replica's own: the home stack
+    knows it from the table, the others ask DynamoDB for it when they deploy.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        home_region: str,
-        replica_regions: tuple[str, ...],
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: MailConfig) -> None:
         super().__init__(scope, construct_id)
 
-        self.table = _owned_or_replica(
-            self,
-            home_region,
-            lambda: self._global_table(replica_regions),
-            table_name=TABLE_NAME,
-            global_indexes=list(GLOBAL_INDEXES),
-        )
+        if Stack.of(self).region == config.home_region:
+            self.table: dynamodb.ITableV2 = self._global_table(config)
+        else:
+            self.table = dynamodb.TableV2.from_table_attributes(
+                self,
+                "Replica",
+                table_name=TABLE_NAME,
+                global_indexes=list(GLOBAL_INDEXES),
+                table_stream_arn=self._replica_stream_arn(),
+            )
 
-    def _global_table(self, replica_regions: tuple[str, ...]) -> dynamodb.TableV2:
+    def _global_table(self, config: MailConfig) -> dynamodb.TableV2:
+        # EVENTUAL is left implicit: stating it would change the template of deployed tables,
+        # and the consistency mode of a global table can never be updated in place.
+        strong = dynamodb.MultiRegionConsistency.STRONG if config.strong_consistency else None
         return dynamodb.TableV2(
             self,
             "Table",
@@ -123,7 +149,8 @@ class MetadataTable(Construct):
             partition_key=_string_key("pk"),
             sort_key=_string_key("sk"),
             billing=dynamodb.Billing.on_demand(),
-            # Global tables replicate through the stream; it must carry both images.
+            # Eventually consistent replicas replicate through the stream, which must carry both
+            # images; in either mode the janitor reads it.
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -139,8 +166,30 @@ class MetadataTable(Construct):
                 )
                 for name, projection in GLOBAL_INDEXES.items()
             ],
-            replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in config.replica_regions],
+            multi_region_consistency=strong,
+            witness_region=config.witness_region,
         )
+
+    def _replica_stream_arn(self) -> str:
+        # A replica's stream ARN carries a creation timestamp, so only DynamoDB can tell it.
+        table_arn = Stack.of(self).format_arn(service="dynamodb", resource="table", resource_name=TABLE_NAME)
+        describe = cr.AwsSdkCall(
+            service="DynamoDB",
+            action="describeTable",
+            parameters={"TableName": TABLE_NAME},
+            physical_resource_id=cr.PhysicalResourceId.of(f"{TABLE_NAME}-stream"),
+            # A custom resource answers at most 4 KB; the table's description is longer.
+            output_paths=["Table.LatestStreamArn"],
+        )
+        lookup = sdk_call_resource(
+            self,
+            "StreamLookup",
+            on_create=describe,
+            on_update=describe,
+            statements=[iam.PolicyStatement(actions=["dynamodb:DescribeTable"], resources=[table_arn])],
+        )
+        return lookup.get_response_field("Table.LatestStreamArn")
 
 
 class IdempotencyTable(Construct):

@@ -1,15 +1,20 @@
 import pytest
 from aws_cdk.assertions import Match
 
-from cdk.storage import IDEMPOTENCY_TABLE_NAME
+from cdk.storage import IDEMPOTENCY_TABLE_NAME, REPLICATED_PREFIXES, TABLE_NAME
 
 from .synthesis import (
     HOME_REGION,
+    REPLICA_REGION,
     SynthesizedApp,
     actions_of,
+    as_list,
+    custom_resources,
+    flat,
     function_environment,
     function_logical_id,
     object_prefixes,
+    sdk_call,
     statements_for,
 )
 
@@ -24,8 +29,11 @@ FUNCTIONS = {
     "api": {"MemorySize": 512, "Timeout": 15},
     "delivery": {"MemorySize": 512, "Timeout": 60},
     "feedback": {"MemorySize": 512, "Timeout": 30},
+    "janitor": {"MemorySize": 512, "Timeout": 60},
+    "authorizer": {"MemorySize": 512, "Timeout": 10},
 }
 SERVICES = list(FUNCTIONS)
+TABLE_WRITERS = ["inbound", "api", "delivery", "feedback", "janitor"]
 
 # Environment variables mailcore.settings reads, by the functions that need them.
 SENDING_ENVIRONMENT = {
@@ -33,6 +41,8 @@ SENDING_ENVIRONMENT = {
     "delivery": {"DELIVERY_QUEUE_URL", "CONFIGURATION_SET_NAME"},
     "feedback": set(),
     "inbound": set(),
+    "janitor": set(),
+    "authorizer": set(),
 }
 
 
@@ -108,6 +118,8 @@ def test_every_log_group_expires(each_region):
         ("api", {"*"}, {"outbound/*", "drafts/*", "uploads/*"}, True),
         ("delivery", {"outbound/*", "drafts/*", "notices/*"}, {"notices/*"}, False),
         ("feedback", {"outbound/*"}, {"notices/*"}, False),
+        ("janitor", set(), set(), False),
+        ("authorizer", set(), set(), False),
     ],
 )
 def test_bucket_access_is_scoped_to_the_prefixes_each_function_uses(
@@ -126,11 +138,19 @@ def test_bucket_access_is_scoped_to_the_prefixes_each_function_uses(
         assert object_prefixes(deleted) == {"*"}
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_every_function_reads_and_writes_the_metadata_table(each_region, service):
+@pytest.mark.parametrize("service", TABLE_WRITERS)
+def test_every_function_but_the_authorizer_reads_and_writes_the_metadata_table(each_region, service):
     actions = actions_of(statements_for(each_region, service, "dynamodb:"))
 
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"} <= actions
+
+
+def test_authorizer_only_reads_the_metadata_table(each_region):
+    actions = actions_of(statements_for(each_region, "authorizer", "dynamodb:"))
+
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions
+    assert not [action for action in actions if action.split(":")[1].startswith(("Put", "Update", "Delete"))]
+    assert not [action for action in actions if "Write" in action]
 
 
 def test_only_the_api_uses_the_idempotency_table(synthesized: SynthesizedApp):
@@ -146,8 +166,8 @@ def test_only_the_api_uses_the_idempotency_table(synthesized: SynthesizedApp):
         return {
             action
             for statement in statements_for(template, service, "dynamodb:")
-            if table_arn in statement["Resource"]
-            for action in statement["Action"]
+            if table_arn in as_list(statement["Resource"])
+            for action in as_list(statement["Action"])
         }
 
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= granted(
@@ -174,3 +194,90 @@ def test_delivery_may_defer_messages_on_its_own_queue(each_region):
     assert {statement["Resource"]["Fn::GetAtt"][0] for statement in statements} == {
         _delivery_queue_ref(each_region)["Ref"]
     }
+
+
+def test_api_may_read_bodies_from_the_other_regions_buckets_under_replicated_prefixes(each_named_region):
+    region, template = each_named_region
+    other = REPLICA_REGION if region == HOME_REGION else HOME_REGION
+    statements = [
+        statement
+        for statement in statements_for(template, "api", "s3:GetObject")
+        if statement["Action"] == "s3:GetObject"
+    ]
+
+    [statement] = statements
+    assert {flat(arn) for arn in statement["Resource"]} == {
+        f"arn:<AWS::Partition>:s3:::mail-raw-<AWS::AccountId>-{other}/{prefix}*"
+        for prefix in REPLICATED_PREFIXES
+    }
+
+
+def test_janitor_reads_its_regions_stream_from_the_latest_record_in_batches_of_100(each_region):
+    mapping = _stream_mapping(each_region)
+
+    assert mapping["StartingPosition"] == "LATEST"
+    assert mapping["BatchSize"] == 100
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 1 <= mapping["MaximumRetryAttempts"] <= 10
+    assert "FunctionResponseTypes" not in mapping
+
+
+def test_home_janitor_reads_the_global_tables_own_stream(home):
+    table_id = next(
+        logical_id
+        for logical_id, table in home.find_resources("AWS::DynamoDB::GlobalTable").items()
+        if table["Properties"]["TableName"] == TABLE_NAME
+    )
+
+    assert _stream_mapping(home)["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+
+
+def test_other_janitors_read_their_replicas_stream_as_dynamodb_describes_it(replica):
+    [lookup] = custom_resources(replica, "DynamoDB", "describeTable")
+    lookup_id = next(
+        logical_id
+        for logical_id, resource in replica.find_resources("Custom::AWS").items()
+        if resource["Properties"] == lookup
+    )
+    call = sdk_call(lookup, "Create")
+
+    assert call["parameters"] == {"TableName": TABLE_NAME}
+    # A custom resource may answer at most 4 KB: only the stream ARN comes back.
+    assert call["outputPaths"] == ["Table.LatestStreamArn"]
+    assert sdk_call(lookup, "Update") == call
+    assert _stream_mapping(replica)["EventSourceArn"] == {"Fn::GetAtt": [lookup_id, "Table.LatestStreamArn"]}
+
+
+def test_janitor_may_read_the_stream_and_write_the_table(each_region):
+    actions = actions_of(statements_for(each_region, "janitor", "dynamodb:"))
+
+    assert {"dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream"} <= actions
+    assert {"dynamodb:BatchGetItem", "dynamodb:DeleteItem"} <= actions
+
+
+def test_janitor_failures_go_to_an_alarmed_queue_named_in_the_outputs(each_region):
+    destination = _stream_mapping(each_region)["DestinationConfig"]["OnFailure"]["Destination"]
+    queue_id = destination["Fn::GetAtt"][0]
+    outputs = each_region.to_json()["Outputs"]
+
+    assert each_region.to_json()["Resources"][queue_id]["Type"] == "AWS::SQS::Queue"
+    assert outputs["JanitorFailuresQueueUrl"]["Value"] == {"Ref": queue_id}
+    each_region.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )
+    assert "sqs:SendMessage" in actions_of(statements_for(each_region, "janitor", "sqs:"))
+
+
+def _stream_mapping(template) -> dict:
+    mappings = template.find_resources(
+        "AWS::Lambda::EventSourceMapping",
+        {"Properties": {"FunctionName": {"Ref": function_logical_id(template, "janitor")}}},
+    )
+    assert len(mappings) == 1
+    return next(iter(mappings.values()))["Properties"]

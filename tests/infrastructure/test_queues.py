@@ -86,7 +86,8 @@ def test_every_queue_is_encrypted_and_refuses_plain_http(each_region):
     queues = each_region.find_resources("AWS::SQS::Queue")
     policies = each_region.find_resources("AWS::SQS::QueuePolicy")
 
-    assert len(queues) == 5
+    # delivery and feedback with their dead-letter queues, inbound and janitor failures
+    assert len(queues) == 6
     for queue_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
         assert any(

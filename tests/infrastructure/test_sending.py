@@ -6,7 +6,9 @@ from cdk.dns import output_suffixes
 from cdk.sending import CONFIGURATION_SET_NAME, mail_from_domain
 
 from .synthesis import (
+    HOME_REGION,
     HOSTED_DOMAINS,
+    REPLICA_REGION,
     actions_of,
     as_list,
     only,
@@ -15,7 +17,7 @@ from .synthesis import (
 )
 
 FEEDBACK_EVENTS = {"send", "reject", "renderingFailure", "delivery", "bounce", "complaint"}
-SERVICES = ["inbound", "api", "delivery", "feedback"]
+SERVICES = ["inbound", "api", "delivery", "feedback", "janitor", "authorizer"]
 
 
 def _output(template: Template, name: str):
@@ -131,7 +133,10 @@ def test_outputs_list_every_dns_record_to_publish(each_named_region, domain):
     )[0]
     mail_from = mail_from_domain(domain, region)
 
-    assert _output(template, f"DnsMx{suffix}") == f"{domain} MX 10 inbound-smtp.{region}.amazonaws.com"
+    assert _output(template, f"DnsMx{suffix}") == "\n".join(
+        f"{domain} MX 10 inbound-smtp.{receiving}.amazonaws.com"
+        for receiving in (HOME_REGION, REPLICA_REGION)
+    )
     for n in (1, 2, 3):
         assert _output(template, f"DnsDkim{n}{suffix}") == {
             "Fn::Join": [

@@ -1,12 +1,17 @@
+from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Match, Template
 
-from cdk.storage import IDEMPOTENCY_TABLE_NAME, INBOUND_PREFIX, TABLE_NAME
+from cdk.config import MailConfig
+from cdk.storage import IDEMPOTENCY_TABLE_NAME, INBOUND_PREFIX, TABLE_NAME, MetadataTable
 
 from .synthesis import (
+    BUCKET_PREFIX,
     HOME_REGION,
+    OPTIONS_REGIONS,
     REPLICA_REGION,
     SynthesizedApp,
     as_list,
+    default_bucket_name,
     function_environment,
     only,
     statements_for,
@@ -162,3 +167,59 @@ def test_home_stack_deploys_before_the_others(synthesized: SynthesizedApp):
 
     assert home_stack in synthesized.stacks[REPLICA_REGION].dependencies
     assert not [stack for stack in home_stack.dependencies if stack in regional_stacks]
+
+
+def test_each_regions_bucket_has_a_name_every_other_region_can_derive(each_named_region):
+    region, template = each_named_region
+
+    assert _raw_mail_bucket(template)["BucketName"] == default_bucket_name(region)
+
+
+def test_bucket_prefix_names_the_buckets_without_the_account(each_options_region):
+    region, template = each_options_region
+
+    assert _raw_mail_bucket(template)["BucketName"] == f"{BUCKET_PREFIX}-{region}"
+
+
+def test_eventual_consistency_leaves_the_mode_implicit(home):
+    # Stating EVENTUAL would change deployed templates; the mode of a global table is fixed.
+    for table in home.find_resources("AWS::DynamoDB::GlobalTable").values():
+        assert "MultiRegionConsistency" not in table["Properties"]
+        assert "GlobalTableWitnesses" not in table["Properties"]
+
+
+def test_strong_consistency_makes_the_metadata_table_mrsc_across_three_regions(with_options: SynthesizedApp):
+    home = with_options.templates[OPTIONS_REGIONS[0]]
+    properties = _global_table(home)["Properties"]
+
+    assert properties["MultiRegionConsistency"] == "STRONG"
+    assert {replica["Region"] for replica in properties["Replicas"]} == set(OPTIONS_REGIONS)
+    assert "GlobalTableWitnesses" not in properties
+    # The janitor still reads each replica's stream.
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_idempotency_table_stays_eventually_consistent_under_strong(with_options: SynthesizedApp):
+    home = with_options.templates[OPTIONS_REGIONS[0]]
+    properties = _global_table(home, IDEMPOTENCY_TABLE_NAME)["Properties"]
+
+    assert "MultiRegionConsistency" not in properties
+    assert {replica["Region"] for replica in properties["Replicas"]} == set(OPTIONS_REGIONS)
+
+
+def test_strong_consistency_with_two_regions_adds_the_witness():
+    # Only the table: a whole app for one property would cost seconds of synthesis.
+    config = MailConfig.parse(
+        regions=["us-east-1", "us-west-2"],
+        hosted_domains=["example.com"],
+        table_consistency="strong",
+        witness_region="us-east-2",
+    )
+    stack = Stack(App(), "Witness", env=Environment(region="us-east-1"))
+    MetadataTable(stack, "Metadata", config=config)
+
+    properties = _global_table(Template.from_stack(stack))["Properties"]
+
+    assert properties["MultiRegionConsistency"] == "STRONG"
+    assert properties["GlobalTableWitnesses"] == [{"Region": "us-east-2"}]
+    assert {replica["Region"] for replica in properties["Replicas"]} == {"us-east-1", "us-west-2"}
