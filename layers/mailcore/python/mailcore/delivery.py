@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mailcore import aws, directory, inbound, notices, scan
+from mailcore import addresses, aws, directory, inbound, notices, scan
 from mailcore.errors import MailError, NotFoundError
 from mailcore.inbound import Delivery, Verdicts
 from mailcore.observability import MetricUnit, logger, metrics
@@ -111,6 +111,10 @@ def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str,
             statuses[recipient] = {"status": "suppressed", "detail": "address is on the suppression list"}
         elif account_id:
             local[recipient] = account_id
+        elif _hosted(recipient, found):
+            # Sent out, it would come back to our own MX as a bounce, and count against SES's
+            # bounce rate for the account.
+            statuses[recipient] = {"status": "failed", "detail": "no such mailbox here"}
         else:
             remote.append(recipient)
     if local:
@@ -125,6 +129,10 @@ def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str,
             raise
     _record(job, statuses, table, bucket, raw)
     return {r: s["status"] for r, s in statuses.items()}
+
+
+def _hosted(recipient: str, found: dict[tuple[str, str], Any]) -> bool:
+    return directory.domain_key(addresses.split(recipient)[1]) in found
 
 
 def _pending(job: Job, sent_copy: dict[str, Any] | None) -> list[str]:

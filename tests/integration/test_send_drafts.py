@@ -1,0 +1,139 @@
+"""Drafts: saved in Drafts, changed, read back, listed, deleted, and sent from there to Sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.send_support import ALICE, BOB, Pipeline, start
+
+DRAFT = {"to": [BOB], "subject": "Party", "text": "Saturday?"}
+
+
+@pytest.fixture
+def pipeline(aws, monkeypatch):
+    yield from start(aws, monkeypatch)
+
+
+def new_draft(pipeline: Pipeline, body: dict | None = None) -> str:
+    created = pipeline.aws.api("POST", "/drafts", pipeline.alice, body or DRAFT)
+    assert created.status == 201, created.body
+    return created.json()["id"]
+
+
+def test_a_draft_is_saved_read_back_and_listed(pipeline: Pipeline):
+    created = pipeline.aws.api("POST", "/drafts", pipeline.alice, DRAFT)
+    draft_id = created.json()["id"]
+
+    read = pipeline.aws.api("GET", f"/drafts/{draft_id}", pipeline.alice)
+    listed = pipeline.listing(pipeline.alice, "drafts")
+
+    assert created.status == 201
+    assert created.json() == {"id": draft_id, "mailbox_id": "drafts"}
+    assert read.json() == {
+        "from": None,
+        "to": [BOB],
+        "cc": [],
+        "bcc": [],
+        "reply_to": [],
+        "subject": "Party",
+        "text": "Saturday?",
+        "html": None,
+        "in_reply_to": None,
+        "attachments": [],
+        "upload_ids": [],
+    }
+    assert [(m["id"], m["subject"], m["seen"], m["send_status"]) for m in listed] == [
+        (draft_id, "Party", True, None)
+    ]
+    assert pipeline.message(pipeline.alice, draft_id)["from"] == [{"name": "", "address": ALICE}]
+    assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
+
+
+def test_a_draft_is_updated_in_place(pipeline: Pipeline):
+    draft_id = new_draft(pipeline)
+    changed = {**DRAFT, "subject": "Party!", "cc": ["carol@example.org"]}
+
+    updated = pipeline.aws.api("PUT", f"/drafts/{draft_id}", pipeline.alice, changed)
+
+    read = pipeline.aws.api("GET", f"/drafts/{draft_id}", pipeline.alice).json()
+    listed = pipeline.listing(pipeline.alice, "drafts")
+    assert updated.status == 200
+    assert updated.json() == {"id": draft_id, "mailbox_id": "drafts"}
+    assert (read["subject"], read["cc"]) == ("Party!", ["carol@example.org"])
+    assert [(m["id"], m["subject"]) for m in listed] == [(draft_id, "Party!")]
+    assert pipeline.message(pipeline.alice, draft_id)["cc"] == [{"name": "", "address": "carol@example.org"}]
+
+
+def test_a_draft_is_deleted(pipeline: Pipeline):
+    draft_id = new_draft(pipeline)
+
+    deleted = pipeline.aws.api("DELETE", f"/drafts/{draft_id}", pipeline.alice)
+
+    assert deleted.status == 200
+    assert deleted.json() == {"id": draft_id, "deleted": True}
+    assert pipeline.aws.api("GET", f"/drafts/{draft_id}", pipeline.alice).status == 404
+    assert pipeline.listing(pipeline.alice, "drafts") == []
+
+
+def test_sending_a_draft_moves_it_from_drafts_to_sent(pipeline: Pipeline):
+    # Given a saved draft
+    draft_id = new_draft(pipeline)
+
+    # When alice sends it and delivery runs
+    sent = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+    pipeline.run()
+
+    # Then it left Drafts, is in Sent as delivered, and bob has it
+    message_id = sent.json()["id"]
+    assert sent.status == 202
+    assert sent.json()["recipients"] == {BOB: "queued"}
+    assert pipeline.listing(pipeline.alice, "drafts") == []
+    assert [(m["id"], m["subject"]) for m in pipeline.listing(pipeline.alice, "sent")] == [
+        (message_id, "Party")
+    ]
+    assert pipeline.message(pipeline.alice, message_id)["delivery"][BOB]["status"] == "delivered"
+    assert [m["subject"] for m in pipeline.listing(pipeline.bob, "inbox")] == ["Party"]
+    assert pipeline.aws.api("GET", f"/drafts/{draft_id}", pipeline.alice).status == 404
+
+
+def test_a_draft_sent_twice_goes_out_once(pipeline: Pipeline):
+    draft_id = new_draft(pipeline)
+
+    first = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+    second = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+    pipeline.run()
+
+    assert first.status == 202
+    assert second.status == 404
+    assert second.json()["error"]["message"] == f"no draft {draft_id}"
+    assert len(pipeline.listing(pipeline.bob, "inbox")) == 1
+
+
+def test_a_draft_without_recipients_is_kept_but_cannot_be_sent(pipeline: Pipeline):
+    draft_id = new_draft(pipeline, {"subject": "Ideas", "text": "..."})
+
+    sent = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+
+    assert sent.status == 400
+    assert sent.json()["error"]["message"] == "give at least one recipient in to, cc or bcc"
+    assert [m["id"] for m in pipeline.listing(pipeline.alice, "drafts")] == [draft_id]
+
+
+def test_an_unknown_draft_is_not_found(pipeline: Pipeline):
+    for method, path in [("GET", "/drafts/abc"), ("DELETE", "/drafts/abc"), ("POST", "/drafts/abc/send")]:
+        response = pipeline.aws.api(method, path, pipeline.alice)
+        assert response.status == 404
+        assert response.json() == {"error": {"code": "NotFoundError", "message": "no draft abc"}}
+    updated = pipeline.aws.api("PUT", "/drafts/abc", pipeline.alice, DRAFT)
+    assert updated.status == 404
+    assert pipeline.listing(pipeline.alice, "drafts") == []
+
+
+def test_a_received_message_is_not_a_draft(pipeline: Pipeline):
+    pipeline.send(pipeline.bob, {"to": [ALICE], "subject": "Hi"})
+    pipeline.run()
+    [received] = pipeline.listing(pipeline.alice, "inbox")
+
+    for method, path in [("GET", "/drafts/{id}"), ("DELETE", "/drafts/{id}"), ("POST", "/drafts/{id}/send")]:
+        assert pipeline.aws.api(method, path.format(id=received["id"]), pipeline.alice).status == 404
+    assert [m["id"] for m in pipeline.listing(pipeline.alice, "inbox")] == [received["id"]]
