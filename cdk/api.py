@@ -16,15 +16,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk import nag
+from cdk.config import ApiThrottle
 
 HEALTH_PATH = "/health"
 # A verdict is cached per Authorization header: a token stays accepted that long after it is
 # revoked, and the authorizer runs at most once per token and period.
 AUTHORIZER_CACHE_TTL = Duration.minutes(5)
-
-# Steady-state and burst limits for the whole stage, well above one user's needs; they cap
-# what a leaked token or a runaway client can cost.
-THROTTLE = apigwv2.ThrottleSettings(rate_limit=100, burst_limit=200)
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -63,6 +60,7 @@ class MailApi(Construct):
         *,
         function: lambda_.IFunction,
         authorizer: lambda_.IFunction,
+        throttle: ApiThrottle,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -100,7 +98,12 @@ class MailApi(Construct):
             "DefaultStage",
             stage_name="$default",
             auto_deploy=True,
-            throttle=THROTTLE,
+            # The default route's limits, for all callers together: they keep a runaway client
+            # from using up the account's API Gateway quota in the region. Per-client limits
+            # need a usage plan or AWS WAF, which HTTP APIs do not offer (docs/OPERATIONS.md).
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit
+            ),
             access_log_settings=_JsonAccessLogs(access_logs),
         )
 

@@ -1,7 +1,8 @@
 """Settings the app reads from the CDK context (``cdk.json`` or ``-c key=value``).
 
-Every optional setting is off by default; docs/OPERATIONS.md says when to turn each on. A
-combination AWS would refuse at deploy time is refused here, at synth time, with the reason.
+Every optional setting is off by default, and every limit has a stated default; docs/OPERATIONS.md
+says when to change each. A combination AWS would refuse at deploy time is refused here, at synth
+time, with the reason.
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ class ApiDomain:
 
 
 @dataclass(frozen=True)
+class ApiThrottle:
+    """The API stage's limits for its default route: requests per second, and the burst above it."""
+
+    rate_limit: float = 2000
+    burst_limit: int = 5000
+
+
+@dataclass(frozen=True)
 class MailConfig:
     regions: tuple[str, ...]
     hosted_domains: tuple[str, ...]
@@ -70,6 +79,7 @@ class MailConfig:
     replication_time_control: bool = False
     hosted_zone: HostedZone | None = None
     api_domain: ApiDomain | None = None
+    api_throttle: ApiThrottle = ApiThrottle()
 
     @property
     def home_region(self) -> str:
@@ -97,6 +107,7 @@ class MailConfig:
             hosted_zone_name=node.try_get_context("hostedZoneName"),
             api_domain_name=node.try_get_context("apiDomainName"),
             api_certificate_arns=node.try_get_context("apiCertificateArns"),
+            api_throttle=node.try_get_context("apiThrottle"),
         )
 
     @classmethod
@@ -113,6 +124,7 @@ class MailConfig:
         hosted_zone_name: Any = None,
         api_domain_name: Any = None,
         api_certificate_arns: Any = None,
+        api_throttle: Any = None,
     ) -> MailConfig:
         region_list = _string_list("regions", regions)
         if len(set(region_list)) != len(region_list):
@@ -132,6 +144,7 @@ class MailConfig:
             replication_time_control=_flag("replicationTimeControl", replication_time_control),
             hosted_zone=zone,
             api_domain=_api_domain(api_domain_name, api_certificate_arns, tuple(region_list), zone),
+            api_throttle=_api_throttle(api_throttle),
         )
 
 
@@ -236,6 +249,38 @@ def _certificate_arns(value: Any, regions: tuple[str, ...]) -> dict[str, str]:
                 f"(API Gateway uses a certificate of its own region); got {arns[region]!r}"
             )
     return {region: arns[region] for region in regions}
+
+
+def _api_throttle(value: Any) -> ApiThrottle:
+    """``{"rateLimit": ..., "burstLimit": ...}`` from the context; a key left out keeps its default."""
+    if value is None:
+        return ApiThrottle()
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise InfrastructureConfigError(
+            'context \'apiThrottle\' must be an object such as {"rateLimit": 2000, "burstLimit": 5000}'
+        )
+    unknown = sorted(set(value) - {"rateLimit", "burstLimit"})
+    if unknown:
+        raise InfrastructureConfigError(
+            f"context 'apiThrottle' takes rateLimit and burstLimit only, not {unknown}"
+        )
+
+    default = ApiThrottle()
+    return ApiThrottle(
+        rate_limit=_limit("rateLimit", value.get("rateLimit", default.rate_limit), whole=False),
+        burst_limit=int(_limit("burstLimit", value.get("burstLimit", default.burst_limit), whole=True)),
+    )
+
+
+def _limit(key: str, value: Any, *, whole: bool) -> float:
+    # API Gateway takes the rate as a double and the burst as an integer.
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+        kind = "a whole number" if whole else "a number"
+        raise InfrastructureConfigError(f"context 'apiThrottle.{key}' must be {kind} above 0, not {value!r}")
+    return value
 
 
 def _flag(key: str, value: Any) -> bool:

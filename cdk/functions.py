@@ -21,7 +21,7 @@ from cdk.layers import ARCHITECTURE, ASSET_EXCLUDES, REPO_ROOT, RUNTIME, SharedL
 from cdk.queues import DEAD_LETTER_RETENTION, WorkQueue, alarm_on_any_message, secure_queue
 from cdk.replication import object_arns
 from cdk.sending import MailSending
-from cdk.storage import INBOUND_PREFIX
+from cdk.storage import DOWNLOADS_PREFIX, INBOUND_PREFIX
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 HANDLER = "handler.handler"
@@ -57,12 +57,29 @@ AUTHORIZER = FunctionSpec("authorizer", timeout=Duration.seconds(10))
 # The janitor's stream: records of every write in this region's replica, local or replicated.
 STREAM_BATCH_SIZE = 100
 STREAM_RETRY_ATTEMPTS = 5
+# Only the records the janitor acts on (mailcore.janitor): a message written or changed, which
+# may have come back after a delete, and a new tombstone. Lambda drops the rest unbilled.
+STREAM_FILTERS = [
+    lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("MSG#")}}},
+        }
+    ),
+    lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+            "dynamodb": {"Keys": {"sk": {"S": lambda_.FilterRule.begins_with("TOMB#")}}},
+        }
+    ),
+]
 
 # Where each function reads and writes in the raw-mail bucket, besides SES's inbound/.
 OUTBOUND = "outbound/*"  # messages queued for sending, written by the API
 DRAFTS = "drafts/*"
 UPLOADS = "uploads/*"  # attachments uploaded before the message that names them
 NOTICES = "notices/*"  # delivery reports put in a sender's Inbox
+DOWNLOADS = f"{DOWNLOADS_PREFIX}*"  # parts too large for a Lambda response, fetched by presigned URL
 
 
 class MailFunctions(Construct):
@@ -89,7 +106,7 @@ class MailFunctions(Construct):
             "BUCKET_NAME": bucket.bucket_name,
         }
 
-        self.inbound = self._inbound(bucket, table)
+        self.inbound = self._inbound(bucket, table, sending)
         self.api = self._api(bucket, other_buckets, table, idempotency_table, delivery_queue)
         self.delivery = self._delivery(bucket, table, delivery_queue, sending)
         self.feedback = self._feedback(bucket, table, feedback_queue)
@@ -98,10 +115,13 @@ class MailFunctions(Construct):
         self.janitor_failures_alarm = self._janitor_failures_alarm()
         self.authorizer = self._authorizer(table)
 
-    def _inbound(self, bucket: s3.IBucket, table: dynamodb.ITableV2) -> lambda_.Function:
+    def _inbound(
+        self, bucket: s3.IBucket, table: dynamodb.ITableV2, sending: MailSending
+    ) -> lambda_.Function:
         function = self._function(INBOUND)
         self._grant_table(function, table)
         self._grant_read(function, bucket, [f"{INBOUND_PREFIX}*"], "the messages SES stored for it to parse")
+        sending.grant_bounce(function)
         return function
 
     def _api(
@@ -120,7 +140,12 @@ class MailFunctions(Construct):
         self._grant_table(function, table)
         idempotency_table.grant_read_write_data(function)
         self._grant_read(function, bucket, ["*"], "any message or attachment an account holder opens")
-        self._grant_put(function, bucket, [OUTBOUND, DRAFTS, UPLOADS], "messages it sends, drafts, uploads")
+        self._grant_put(
+            function,
+            bucket,
+            [OUTBOUND, DRAFTS, UPLOADS, DOWNLOADS],
+            "messages it sends, drafts, uploads and oversized downloads",
+        )
         self._grant_delete(function, bucket)
         self._grant_read_elsewhere(function, other_buckets)
         delivery_queue.queue.grant_send_messages(function)
@@ -169,6 +194,7 @@ class MailFunctions(Construct):
                 retry_attempts=STREAM_RETRY_ATTEMPTS,
                 bisect_batch_on_error=True,
                 on_failure=event_sources.SqsDlq(failures),
+                filters=STREAM_FILTERS,
             )
         )
         nag.acknowledge(

@@ -12,6 +12,10 @@ MAX_RECEIVE_COUNT = 5
 # The longest SQS keeps a message. A message keeps its first enqueue time when it moves to a
 # dead-letter queue, so anything shorter would shorten the time left to redrive it.
 DEAD_LETTER_RETENTION = Duration.days(14)
+# Work queues keep jobs as long too: a region down for days must not lose what it had queued.
+# NOTE: that leaves a job moved to its dead-letter queue late in those 14 days little time to be
+# redriven; SQS offers no longer retention, so the dead-letter alarm is the safeguard.
+WORK_RETENTION = Duration.days(14)
 
 # Lambda's guidance for SQS event sources: a visibility timeout of at least six times the
 # function timeout, so a batch retried after throttling is not handed out twice meanwhile.
@@ -76,6 +80,7 @@ class WorkQueue(Construct):
         self.queue = secure_queue(
             self,
             "Queue",
+            retention_period=WORK_RETENTION,
             visibility_timeout=Duration.seconds(
                 VISIBILITY_TIMEOUT_FACTOR * consumer_timeout.to_seconds() + batching_window.to_seconds()
             ),

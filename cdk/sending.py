@@ -28,6 +28,9 @@ FEEDBACK_EVENTS = [
 # SES v2 SendEmail with raw content is authorized as ses:SendRawEmail, with simple content as
 # ses:SendEmail; both are checked against the sending identity and the configuration set.
 SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+# SES v1 SendBounce is authorized against the identity of its BounceSender (resource type
+# "identity", required, in the service authorization reference); no configuration set applies.
+BOUNCE_ACTIONS = ["ses:SendBounce"]
 
 SPF_INCLUDE = '"v=spf1 include:amazonses.com ~all"'
 
@@ -103,6 +106,14 @@ class MailSending(Construct):
                 *(identity.email_identity_arn for identity in self.identities.values()),
                 self.configuration_set_arn,
             ],
+        )
+
+    def grant_bounce(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Answering mail received for an unknown address with a bounce from one of the domains."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=BOUNCE_ACTIONS,
+            resource_arns=[identity.email_identity_arn for identity in self.identities.values()],
         )
 
     def dns_records(self, domain: str) -> dict[str, DnsRecord]:

@@ -82,7 +82,13 @@ class MailStack(Stack):
         )
         users = UserDirectory(self, "Users")
         users.register_in(metadata.table)
-        api = MailApi(self, "Api", function=functions.api, authorizer=functions.authorizer)
+        api = MailApi(
+            self,
+            "Api",
+            function=functions.api,
+            authorizer=functions.authorizer,
+            throttle=config.api_throttle,
+        )
 
         self._outputs(
             TableName=metadata.table.table_name,

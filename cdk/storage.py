@@ -16,8 +16,12 @@ from cdk.config import MailConfig
 from cdk.sdk_calls import sdk_call_resource
 
 INBOUND_PREFIX = "inbound/"
+# Copies of parts too large for a Lambda response, handed out by presigned URL (the API's
+# download route): only the region that wrote one serves it, and only for minutes.
+DOWNLOADS_PREFIX = "downloads/"
 # What every region's bucket copies to every other: mail received, sent, reported and drafted.
 # Uploads stay where they were made; they only live until the message that names them is sent.
+# Downloads stay too: each is a short-lived copy of mail that has replicated already.
 REPLICATED_PREFIXES = ("inbound/", "outbound/", "notices/", "drafts/")
 DEFAULT_BUCKET_PREFIX = "mail-raw"
 
@@ -36,6 +40,8 @@ GLOBAL_INDEXES = {
 }
 
 NONCURRENT_VERSION_RETENTION = Duration.days(30)
+# A presigned download URL lives 15 minutes; a day leaves room for retries and clock skew.
+DOWNLOAD_RETENTION = Duration.days(1)
 ACCESS_LOG_RETENTION = Duration.days(365)
 
 
@@ -80,7 +86,13 @@ class RawMailBucket(Construct):
                     id="expire-noncurrent-versions",
                     noncurrent_version_expiration=NONCURRENT_VERSION_RETENTION,
                     abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
+                ),
+                s3.LifecycleRule(
+                    id="expire-downloads",
+                    prefix=DOWNLOADS_PREFIX,
+                    expiration=DOWNLOAD_RETENTION,
+                    noncurrent_version_expiration=DOWNLOAD_RETENTION,
+                ),
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -23,6 +23,7 @@ OPTIONS_DOMAINS = ["example.com", "lists.example.com"]
 ZONE_ID = "Z0123456789EXAMPLEZONE"
 API_DOMAIN = "api.example.com"
 BUCKET_PREFIX = "acme-mail-raw"
+API_THROTTLE = {"rateLimit": 750, "burstLimit": 1500}
 CERTIFICATE_ARNS = {
     region: f"arn:aws:acm:{region}:123456789012:certificate/0000000{index}-0000-0000-0000-000000000000"
     for index, region in enumerate(OPTIONS_REGIONS)
@@ -37,6 +38,7 @@ OPTIONS_CONTEXT = {
     "hostedZoneName": "example.com",
     "apiDomainName": API_DOMAIN,
     "apiCertificateArns": CERTIFICATE_ARNS,
+    "apiThrottle": API_THROTTLE,
 }
 
 

@@ -2,7 +2,7 @@ from aws_cdk.assertions import Match
 
 from cdk.storage import TABLE_NAME
 
-from .synthesis import as_list, custom_resources, function_logical_id, sdk_call
+from .synthesis import API_THROTTLE, as_list, custom_resources, function_logical_id, only, sdk_call
 
 
 def _routes(template) -> dict[str, dict]:
@@ -121,6 +121,27 @@ def test_stage_writes_access_logs(each_region):
             },
         },
     )
+
+
+def test_stage_throttles_the_default_route_at_2000_per_second_with_bursts_of_5000(each_region):
+    stage = only(each_region.find_resources("AWS::ApiGatewayV2::Stage"))[1]["Properties"]
+
+    assert stage["DefaultRouteSettings"] == {"ThrottlingRateLimit": 2000, "ThrottlingBurstLimit": 5000}
+
+
+def test_api_throttle_context_sets_the_stage_limits(each_options_region):
+    _, template = each_options_region
+    stage = only(template.find_resources("AWS::ApiGatewayV2::Stage"))[1]["Properties"]
+
+    assert API_THROTTLE == {"rateLimit": 750, "burstLimit": 1500}
+    assert stage["DefaultRouteSettings"] == {"ThrottlingRateLimit": 750, "ThrottlingBurstLimit": 1500}
+
+
+def test_user_pool_is_on_the_lite_plan_without_threat_protection(each_region):
+    pool = only(each_region.find_resources("AWS::Cognito::UserPool"))[1]["Properties"]
+
+    assert pool["UserPoolTier"] == "LITE"
+    assert "UserPoolAddOns" not in pool
 
 
 def test_user_pool_is_admin_only_with_immutable_account_id(each_region):

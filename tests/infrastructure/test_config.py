@@ -5,7 +5,7 @@ import pytest
 from aws_cdk import App
 
 from cdk.app import build_app, cdk_json_context
-from cdk.config import InfrastructureConfigError, MailConfig, TableConsistencyError
+from cdk.config import ApiThrottle, InfrastructureConfigError, MailConfig, TableConsistencyError
 from cdk.receiving import RECEIVING_REGIONS
 
 from .synthesis import app_context
@@ -147,3 +147,40 @@ def test_api_domain_needs_a_zone_and_a_certificate_of_each_region():
     domain = _parse(regions, api_domain_name="api.example.com", api_certificate_arns=json.dumps(arns), **zone)
     assert domain.api_domain.name == "api.example.com"
     assert domain.api_domain.certificate_arns == arns
+
+
+def _throttle(value) -> ApiThrottle:
+    return MailConfig.parse(
+        regions=["us-east-1"], hosted_domains=["example.com"], api_throttle=value
+    ).api_throttle
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ApiThrottle(rate_limit=2000, burst_limit=5000)),
+        ({"rateLimit": 500}, ApiThrottle(rate_limit=500, burst_limit=5000)),
+        ({"burstLimit": 800}, ApiThrottle(rate_limit=2000, burst_limit=800)),
+        ({"rateLimit": 12.5, "burstLimit": 25}, ApiThrottle(rate_limit=12.5, burst_limit=25)),
+        ('{"rateLimit": 300, "burstLimit": 600}', ApiThrottle(rate_limit=300, burst_limit=600)),
+    ],
+)
+def test_api_throttle_defaults_to_2000_per_second_and_bursts_of_5000(value, expected):
+    assert _throttle(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ({"rateLimit": 0}, "apiThrottle.rateLimit' must be a number above 0"),
+        ({"rateLimit": "fast"}, "apiThrottle.rateLimit' must be a number above 0"),
+        ({"burstLimit": -1}, "apiThrottle.burstLimit' must be a whole number above 0"),
+        ({"burstLimit": 10.5}, "apiThrottle.burstLimit' must be a whole number above 0"),
+        ({"burstLimit": True}, "apiThrottle.burstLimit' must be a whole number above 0"),
+        ({"rate": 100}, "takes rateLimit and burstLimit only, not ['rate']"),
+        ([2000, 5000], "must be an object"),
+    ],
+)
+def test_bad_api_throttles_are_refused(value, reason):
+    with pytest.raises(InfrastructureConfigError, match=re.escape(reason)):
+        _throttle(value)

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -115,7 +117,7 @@ def test_every_log_group_expires(each_region):
     ("service", "reads", "writes", "deletes"),
     [
         ("inbound", {"inbound/*"}, set(), False),
-        ("api", {"*"}, {"outbound/*", "drafts/*", "uploads/*"}, True),
+        ("api", {"*"}, {"outbound/*", "drafts/*", "uploads/*", "downloads/*"}, True),
         ("delivery", {"outbound/*", "drafts/*", "notices/*"}, {"notices/*"}, False),
         ("feedback", {"outbound/*"}, {"notices/*"}, False),
         ("janitor", set(), set(), False),
@@ -220,6 +222,15 @@ def test_janitor_reads_its_regions_stream_from_the_latest_record_in_batches_of_1
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 1 <= mapping["MaximumRetryAttempts"] <= 10
     assert "FunctionResponseTypes" not in mapping
+
+
+def test_janitor_is_invoked_only_for_message_writes_and_new_tombstones(each_region):
+    filters = _stream_mapping(each_region)["FilterCriteria"]["Filters"]
+
+    assert [json.loads(entry["Pattern"]) for entry in filters] == [
+        {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "MSG#"}]}}}},
+        {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "TOMB#"}]}}}},
+    ]
 
 
 def test_home_janitor_reads_the_global_tables_own_stream(home):

@@ -74,6 +74,13 @@ def test_queue_hides_a_message_for_six_function_timeouts_and_redrives_after_five
 
 
 @pytest.mark.parametrize("service", CONSUMED_QUEUES)
+def test_queue_keeps_jobs_fourteen_days_so_a_long_outage_loses_none(each_region, service):
+    queue = _resource(each_region, _consumed_queue_id(each_region, service))["Properties"]
+
+    assert queue["MessageRetentionPeriod"] == FOURTEEN_DAYS == 1209600
+
+
+@pytest.mark.parametrize("service", CONSUMED_QUEUES)
 def test_outputs_name_the_queue_and_its_dead_letter_queue_for_redrive(each_region, service):
     queue_id = _consumed_queue_id(each_region, service)
     outputs = CONSUMED_QUEUES[service]

@@ -61,6 +61,19 @@ def test_every_bucket_replicates_each_prefix_to_every_other_region(synthesized: 
         assert len({rule["Priority"] for rule in rules}) == len(rules)
 
 
+@pytest.mark.parametrize("app", ["synthesized", "with_options"])
+def test_downloads_stay_in_the_region_that_wrote_them(request, app):
+    synthesized: SynthesizedApp = request.getfixturevalue(app)
+    prefixes = {
+        rule["Filter"]["Prefix"]
+        for call in _configurations(synthesized.replication).values()
+        for rule in call["parameters"]["ReplicationConfiguration"]["Rules"]
+    }
+
+    assert prefixes == {"inbound/", "outbound/", "notices/", "drafts/"}
+    assert "downloads/" not in REPLICATED_PREFIXES
+
+
 def test_rules_leave_delete_markers_and_run_without_time_control_by_default(synthesized: SynthesizedApp):
     for call in _configurations(synthesized.replication).values():
         for rule in call["parameters"]["ReplicationConfiguration"]["Rules"]:

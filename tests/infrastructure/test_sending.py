@@ -178,6 +178,26 @@ def test_delivery_sends_only_as_the_hosted_domains_through_the_configuration_set
     assert all(":identity/" in str(arn) or ":configuration-set/" in str(arn) for arn in resources)
 
 
+def test_inbound_bounces_only_as_the_hosted_domains(each_named_region):
+    region, template = each_named_region
+    identities = template.find_resources("AWS::SES::EmailIdentity")
+
+    [statement] = statements_for(template, "inbound", "ses:")
+    assert statement["Action"] == "ses:SendBounce"
+    assert statement["Resource"] == [
+        {
+            "Fn::Join": [
+                "",
+                [f"arn:aws:ses:{region}:", {"Ref": "AWS::AccountId"}, ":identity/", {"Ref": identity_id}],
+            ]
+        }
+        for identity_id in identities
+    ]
+    assert sorted(identity["Properties"]["EmailIdentity"] for identity in identities.values()) == sorted(
+        HOSTED_DOMAINS
+    )
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_function_may_use_ses_broadly(each_region, service):
     for statement in policy_statements(each_region, service):
@@ -185,5 +205,5 @@ def test_no_function_may_use_ses_broadly(each_region, service):
         assert not [action for action in actions if action in {"*", "ses:*"}]
         if any(action.startswith("ses:") for action in actions):
             assert "*" not in as_list(statement["Resource"])
-    if service != "delivery":
+    if service not in {"delivery", "inbound"}:
         assert not actions_of(statements_for(each_region, service, "ses:"))

@@ -47,6 +47,19 @@ def test_raw_mail_bucket_is_encrypted_private_logged_and_prunes_old_versions(eac
     assert any(rule.get("NoncurrentVersionExpiration") for rule in rules)
 
 
+def test_oversized_downloads_and_their_old_versions_expire_after_a_day(each_region):
+    rules = _raw_mail_bucket(each_region)["LifecycleConfiguration"]["Rules"]
+
+    [rule] = [rule for rule in rules if rule.get("Prefix") == "downloads/"]
+    assert rule == {
+        "Id": "expire-downloads",
+        "Prefix": "downloads/",
+        "Status": "Enabled",
+        "ExpirationInDays": 1,
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+    }
+
+
 def test_bucket_policy_refuses_plain_http(each_region):
     each_region.has_resource_properties(
         "AWS::S3::BucketPolicy",
