@@ -185,10 +185,15 @@ class Table:
         self._call("delete_item", Key=dynamo.to_item({"pk": pk, "sk": sk}))
 
     def query_prefix(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        """Every item of a partition whose sort key starts with `prefix` (all of them for "")."""
         items: list[dict[str, Any]] = []
+        # DynamoDB refuses an empty string in a key condition.
+        condition, values = "pk = :pk AND begins_with(sk, :prefix)", {":pk": pk, ":prefix": prefix}
+        if not prefix:
+            condition, values = "pk = :pk", {":pk": pk}
         request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": dynamo.to_item({":pk": pk, ":prefix": prefix}),
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": dynamo.to_item(values),
         }
         while True:
             response = self._call("query", **request)
