@@ -22,6 +22,7 @@ test: lint  ## lint, then every test suite
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/mailcore/python/mailcore functions local scripts
 
 unit integration infrastructure e2e: $(BIN)/activate
 	$(BIN)/python -m pytest tests/$@

@@ -49,11 +49,9 @@ class LocalService:
         self.own_moto = own_moto
         self.trusted_pools: list[resources.Resources] = []
         self.accounts: dict[str, str] = {}
-        self.ses_options = {
-            "bounce": bounce,
-            "complain": complain,
-            "transient_failure_rate": transient_failure_rate,
-        }
+        self.bounce = bounce
+        self.complain = complain
+        self.transient_failure_rate = transient_failure_rate
         self.retry_delays = retry_delays
         self._mock = mock_aws()
         self._stoppers: list[Any] = []
@@ -149,7 +147,12 @@ class LocalService:
         from functions.feedback import handler as feedback_function
 
         self.ses = SimulatedSes(
-            delivery.SesSender(), self.resources.feedback_topic_arn, self.region, **self.ses_options
+            delivery.SesSender(),
+            self.resources.feedback_topic_arn,
+            self.region,
+            bounce=self.bounce,
+            complain=self.complain,
+            transient_failure_rate=self.transient_failure_rate,
         )
         delivery.use_sender(self.ses, self.region)
         self._stoppers.append(lambda: delivery.use_sender(None, self.region))
@@ -176,7 +179,7 @@ class LocalService:
     def _start_moto_server(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        server = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        server = ThreadedMotoServer(ip_address=self.host, port=self.moto_port or 0, verbose=False)
         server.start()
         # Downloads too large for a response are signed S3 URLs: here, URLs of this server.
         os.environ["MAIL_PUBLIC_S3_ENDPOINT"] = f"http://{self.host}:{self.moto_port}"

@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ def requests_per_message(probe: DeliveryProbe, count: int, out: list[str]) -> No
             probe.reset()
             bodies = [{"to": [recipient.format(i=i)], "subject": f"Count {i}"} for i in range(count)]
             ids = [api(service, alice, body)["body"]["id"] for body in bodies]
-            wait_until(lambda ids=ids: none_queued(service, alice, ids), timeout=60)
+            wait_until(partial(none_queued, service, alice, ids), timeout=60)
             out += _requests(probe, label)
 
 

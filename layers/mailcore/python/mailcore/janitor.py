@@ -16,8 +16,7 @@ from mailcore.repository import Table
 
 def clean(records: list[dict[str, Any]], table: Table) -> int:
     """Handle a batch of stream records; returns how many resurrected messages it removed."""
-    candidates = {_message_key(r) for r in records if _needs_check(r)}
-    candidates.discard(None)
+    candidates = {key for r in records if _needs_check(r) and (key := _message_key(r)) is not None}
     if not candidates:
         return 0
     wanted = [

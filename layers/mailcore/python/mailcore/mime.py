@@ -298,7 +298,7 @@ def _walk(part: Message) -> list[Message]:
     if part.is_multipart() and part.get_content_maintype() == "multipart":
         children = part.get_payload()
         if isinstance(children, list):
-            return [part] + [p for child in children for p in _walk(child)]
+            return [part] + [p for child in children if isinstance(child, Message) for p in _walk(child)]
     return [part]
 
 
@@ -346,7 +346,7 @@ def _payload(part: Message) -> bytes:
     if part.is_multipart():
         # An attached message (message/rfc822 and kin): offer the message itself.
         inner = part.get_payload()
-        body = inner[0] if isinstance(inner, list) and inner else part
+        body = inner[0] if isinstance(inner, list) and inner and isinstance(inner[0], Message) else part
         try:
             return body.as_bytes(policy=policy.compat32)
         except UnicodeEncodeError:

@@ -101,9 +101,8 @@ def _invalid_request(failure: RequestValidationError) -> Response[dict]:
         for e in failure.errors()
     ]
     summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
-    response = error(422, "InvalidRequest", summary)
-    response.body["error"]["details"] = problems
-    return response
+    body = {"error": {"code": "InvalidRequest", "message": summary, "details": problems}}
+    return Response(422, content_types.APPLICATION_JSON, body)
 
 
 @app.not_found
