@@ -94,7 +94,7 @@ class LocalMultiRegion:
         """Seconds until nothing is left to replicate and every region's table is the same."""
         started = time.time()
         while time.time() - started < timeout:
-            if not self.replicator.cut and self.replicator.backlog() == 0 and self.tables_equal():
+            if not self.replicator.cut and self.replicator.settled() and self.tables_equal():
                 return time.time() - started
             time.sleep(0.05)
         raise TimeoutError(f"regions did not converge within {timeout} s")

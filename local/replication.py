@@ -2,10 +2,12 @@
 
 Every region's table stream is read; each change is applied to every other region after a
 delay, and a change wins over what a region already has only if it was written later (the
-stream record's creation time, ties broken by region name): last writer wins, per item.
-The replicator's own writes are recognised in the target's stream and not sent on again.
-Bodies are copied between the regions' buckets, with a delay of their own. A region that
-is cut off neither sends nor receives until it is healed; what it missed is applied then.
+stream record's creation time, ties broken by region name, then by the stream's sequence
+number): last writer wins, per item. The replicator's own writes are recognised in the
+target's stream and not sent on again. The body an item names (`raw_bucket`, `raw_key`)
+is copied to every other region's bucket, with a delay of its own, as S3 replication
+copies every new object. A region that is cut off neither sends nor receives until it is
+healed; what it missed is applied then.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from local.region import INVOKE_LOCK
 from mailcore import aws
 from mailcore.observability import logger
 
-BODY_SCAN_SECONDS = 0.3
 StreamConsumer = Callable[[str, list[dict[str, Any]]], None]
 
 
@@ -45,6 +46,7 @@ class _Pending:
     target: str = field(compare=False)
     origin: str = field(compare=False)
     written: float = field(compare=False)
+    sequence: int = field(compare=False)
     record: dict[str, Any] = field(compare=False)
 
 
@@ -68,12 +70,13 @@ class Replicator:
         self._bodies: list[tuple[float, int, str, str, str]] = []
         self._order = itertools.count()
         # (region, pk, sk) -> (write time, origin) of the version that region holds
-        self._versions: dict[tuple[str, str, str], tuple[float, str]] = {}
+        self._versions: dict[tuple[str, str, str], tuple[float, str, int]] = {}
         self._echoes: dict[tuple[str, str, str, str], int] = defaultdict(int)
-        self._seen_objects: dict[str, set[str]] = {r.name: set() for r in regions}
+        # (region, key) of every body a region's bucket holds or has been given
+        self._copied: set[tuple[str, str]] = set()
+        self._quiet_passes = 0
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replicator", daemon=True)
-        self._last_body_scan = 0.0
 
     # Control
 
@@ -100,18 +103,20 @@ class Replicator:
         with INVOKE_LOCK:
             return len(self._pending) + len(self._bodies)
 
+    def settled(self) -> bool:
+        """Nothing waiting, and two whole passes found no new stream record: a change the last
+        pass applied (and a janitor's answer to it) has been read back and had its effect."""
+        with INVOKE_LOCK:
+            return not self._pending and not self._bodies and self._quiet_passes >= 2
+
     def step(self) -> None:
         """One pass: read every reachable stream, apply what is due, copy new bodies."""
         with INVOKE_LOCK:
             now = time.time()
-            for region in self.regions.values():
-                if region.name not in self.cut:
-                    self._read_stream(region, now)
-            self._apply_due(now)
-            if now - self._last_body_scan >= BODY_SCAN_SECONDS:
-                self._last_body_scan = now
-                self._scan_bodies(now)
+            read = sum(self._read_stream(r, now) for r in self.regions.values() if r.name not in self.cut)
+            applied = self._apply_due(now)
             self._copy_due_bodies(now)
+            self._quiet_passes = 0 if read or applied else self._quiet_passes + 1
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -132,18 +137,22 @@ class Replicator:
             StreamArn=region.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
 
-    def _read_stream(self, region: Region, now: float) -> None:
+    def _read_stream(self, region: Region, now: float) -> int:
+        """Read what the region's stream has since the last pass; returns how many records."""
         streams = aws.client("dynamodbstreams", region.name)
+        read = 0
         while region.iterator:
             response = streams.get_records(ShardIterator=region.iterator, Limit=1000)
             region.iterator = response.get("NextShardIterator")
             records = response.get("Records", [])
             if not records:
-                return
+                break
+            read += len(records)
             if self.on_records:
                 self.on_records(region.name, records)
             for record in records:
                 self._observe(region.name, record, now)
+        return read
 
     def _observe(self, origin: str, record: dict[str, Any], now: float) -> None:
         pk, sk = _keys(record)
@@ -152,16 +161,19 @@ class Replicator:
             self._echoes[signature] -= 1
             return
         written = record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
-        self._versions[(origin, pk, sk)] = (written, origin)
+        sequence = int(record["dynamodb"].get("SequenceNumber", "0"))
+        self._versions[(origin, pk, sk)] = (written, origin, sequence)
+        self._schedule_body(record, now)
         for target in self.regions:
             if target != origin:
                 heapq.heappush(
                     self._pending,
-                    _Pending(now + self.delay, next(self._order), target, origin, written, record),
+                    _Pending(now + self.delay, next(self._order), target, origin, written, sequence, record),
                 )
 
-    def _apply_due(self, now: float) -> None:
+    def _apply_due(self, now: float) -> int:
         waiting: list[_Pending] = []
+        applied = 0
         while self._pending and self._pending[0].due <= now:
             change = heapq.heappop(self._pending)
             if change.target in self.cut or change.origin in self.cut:
@@ -169,20 +181,22 @@ class Replicator:
                 continue
             self._apply(change)
             self.lags.append(now - change.written)
+            applied += 1
         for change in waiting:
             change.due = now + self.interval
             heapq.heappush(self._pending, change)
+        return applied
 
     def _apply(self, change: _Pending) -> None:
         pk, sk = _keys(change.record)
-        held = self._versions.get((change.target, pk, sk), (0.0, ""))
-        if (change.written, change.origin) <= held:
+        held = self._versions.get((change.target, pk, sk), (0.0, "", 0))
+        if (change.written, change.origin, change.sequence) <= held:
             return
         target = self.regions[change.target]
         ddb = aws.client("dynamodb", target.name)
         key = change.record["dynamodb"]["Keys"]
         current = ddb.get_item(TableName=target.table, Key=key).get("Item")
-        self._versions[(change.target, pk, sk)] = (change.written, change.origin)
+        self._versions[(change.target, pk, sk)] = (change.written, change.origin, change.sequence)
         if change.record["eventName"] == "REMOVE":
             if current is not None:
                 self._echoes[(target.name, pk, sk, "REMOVE")] += 1
@@ -196,17 +210,21 @@ class Replicator:
 
     # Bodies
 
-    def _scan_bodies(self, now: float) -> None:
-        for region in self.regions.values():
-            if region.name in self.cut:
-                continue
-            for key in _object_keys(region) - self._seen_objects[region.name]:
-                self._seen_objects[region.name].add(key)
-                for target in self.regions:
-                    if target != region.name:
-                        self._bodies.append(
-                            (now + self.body_delay, next(self._order), region.name, target, key)
-                        )
+    def _schedule_body(self, record: dict[str, Any], now: float) -> None:
+        """A new or changed item in its region: the body it names goes to every other bucket."""
+        image = record["dynamodb"].get("NewImage") or {}
+        key = image.get("raw_key", {}).get("S")
+        source_bucket = image.get("raw_bucket", {}).get("S")
+        if not key or not source_bucket:
+            return
+        source = next((r for r in self.regions.values() if r.bucket == source_bucket), None)
+        if source is None:
+            return
+        self._copied.add((source.name, key))
+        for target in self.regions:
+            if (target, key) not in self._copied:
+                self._copied.add((target, key))
+                self._bodies.append((now + self.body_delay, next(self._order), source.name, target, key))
 
     def _copy_due_bodies(self, now: float) -> None:
         remaining = []
@@ -214,12 +232,9 @@ class Replicator:
             if due > now or origin in self.cut or target in self.cut:
                 remaining.append((due, order, origin, target, key))
                 continue
-            if key in self._seen_objects[target]:
-                continue
             source = self.regions[origin]
             data = aws.client("s3", origin).get_object(Bucket=source.bucket, Key=key)["Body"].read()
             aws.client("s3", target).put_object(Bucket=self.regions[target].bucket, Key=key, Body=data)
-            self._seen_objects[target].add(key)
         self._bodies = remaining
 
 
@@ -236,11 +251,3 @@ def _fingerprint(record: dict[str, Any]) -> str:
 
 def _image_fingerprint(image: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(image, sort_keys=True).encode()).hexdigest()
-
-
-def _object_keys(region: Region) -> set[str]:
-    s3 = aws.client("s3", region.name)
-    keys: set[str] = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=region.bucket):
-        keys.update(o["Key"] for o in page.get("Contents", []))
-    return keys
