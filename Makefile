@@ -14,7 +14,7 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	touch $(BIN)/activate
 
 run: $(BIN)/activate  ## the whole service on localhost: SMTP 2525, HTTP 8080, moto 5001
-	$(BIN)/python -m local
+	$(BIN)/python -m local $(ARGS)
 
 test: lint  ## lint, then every test suite
 	$(BIN)/python -m pytest -n 2 --dist loadfile

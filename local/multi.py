@@ -11,6 +11,7 @@ import argparse
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -166,7 +167,14 @@ class _ControlServer(ThreadingHTTPServer):
 def _serve(args: argparse.Namespace) -> None:
     multi = LocalMultiRegion(
         args.regions.split(","), delay=args.delay, smtp_base=args.smtp_base, http_base=args.http_base
-    ).start()
+    )
+    try:
+        multi.start()
+    except OSError as error:
+        raise SystemExit(
+            f"cannot listen: {error}. Is `make run` (or another local.multi) using the ports? "
+            "Stop it, or choose others with --smtp-base and --http-base."
+        ) from None
     control = _ControlServer(("127.0.0.1", args.control_port), multi)
     threading.Thread(target=control.serve_forever, daemon=True).start()
     ENDPOINTS_FILE.parent.mkdir(exist_ok=True)
@@ -193,6 +201,8 @@ def _command(action: str, region: str, port: int) -> None:
     try:
         with urllib.request.urlopen(request) as response:
             print(json.load(response))
+    except urllib.error.HTTPError as error:
+        raise SystemExit(json.load(error).get("error", str(error))) from None
     except OSError as error:
         raise SystemExit(f"local.multi is not answering on port {port}: {error}") from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -178,25 +179,33 @@ def _create_user_pool(region: str) -> tuple[str, str]:
 
 
 def add_user(resources: Resources, address: str, password: str) -> str:
-    """Create the account in the table and its Cognito user; returns the account id."""
-    directory.add_account(Table(resources.table_name, resources.region), address)
-    return add_sign_in(resources, address, password)
+    """Create the account's Cognito user, then the account in the table; returns its id.
+
+    The user comes first, so that a refused password leaves no account that takes mail no
+    one can read; both steps may be repeated, so a failed run can simply be run again.
+    """
+    table = Table(resources.table_name, resources.region)
+    directory.hosted_address(table, address)
+    add_sign_in(resources, address, password)
+    return directory.add_account(table, address)
 
 
 def add_sign_in(resources: Resources, address: str, password: str) -> str:
     """The account's user in this region's pool; every region has one, so sign-in survives."""
     account_id = directory.account_id_for(address)
     cognito = aws.client("cognito-idp", resources.region)
-    cognito.admin_create_user(
-        UserPoolId=resources.user_pool_id,
-        Username=address,
-        UserAttributes=[
-            {"Name": "email", "Value": address},
-            {"Name": "email_verified", "Value": "true"},
-            {"Name": "custom:account_id", "Value": account_id},
-        ],
-        MessageAction="SUPPRESS",
-    )
+    # An earlier run may have created the user; setting the password below completes it.
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(
+            UserPoolId=resources.user_pool_id,
+            Username=address,
+            UserAttributes=[
+                {"Name": "email", "Value": address},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "custom:account_id", "Value": account_id},
+            ],
+            MessageAction="SUPPRESS",
+        )
     cognito.admin_set_user_password(
         UserPoolId=resources.user_pool_id, Username=address, Password=password, Permanent=True
     )

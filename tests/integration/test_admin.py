@@ -78,3 +78,23 @@ def test_redrive_moves_dead_letters_back(running, capsys):
             QueueUrl=running.resources.delivery_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
         )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def test_a_refused_password_leaves_no_account_and_the_retry_works(running, capsys):
+    # Given an account add refused for its password
+    assert admin.main(["account", "add", "eve@demo.test", "--password", "short"]) == 1
+    assert "Password" in capsys.readouterr().err
+
+    # Then the address takes no mail yet
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(running, "eve@demo.test")
+
+    # And running it again with a good password completes the account
+    assert admin.main(["account", "add", "eve@demo.test", "--password", "S3cret-pass!1"]) == 0
+    send(running, "eve@demo.test")
+    assert running.token("eve@demo.test", "S3cret-pass!1").count(".") == 2
+
+
+def test_catch_all_at_an_unhosted_domain_says_so(running, capsys):
+    assert admin.main(["catch-all", "set", "unhosted.org", "bob@demo.test"]) == 1
+    assert "unhosted.org is not a hosted domain" in capsys.readouterr().err

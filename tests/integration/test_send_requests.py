@@ -44,28 +44,28 @@ def nothing_sent(pipeline: Pipeline) -> bool:
             {"to": [BOB], "subject": f"Hi\r\nBcc: {EVE}"},
             422,
             "InvalidRequest",
-            "body.subject: Value error, header fields cannot contain CR or LF",
+            "body.subject: Value error, header fields cannot contain CR, LF or other control characters",
             id="CRLF in the subject",
         ),
         pytest.param(
             {"to": [f"{BOB}\r\nBcc: {EVE}"]},
             422,
             "InvalidRequest",
-            "body.to: Value error, an address cannot contain a line break",
+            "body.to: Value error, an address cannot contain a line break or control character",
             id="CRLF in an address",
         ),
         pytest.param(
             {"to": [BOB], "reply_to": [f"x@example.com\nBcc: {EVE}"]},
             422,
             "InvalidRequest",
-            "body.reply_to: Value error, an address cannot contain a line break",
+            "body.reply_to: Value error, an address cannot contain a line break or control character",
             id="LF in a reply-to address",
         ),
         pytest.param(
             {"from": f"{ALICE}\r\nBcc: {EVE}", "to": [BOB]},
             422,
             "InvalidRequest",
-            "body.from: Value error, an address cannot contain a line break",
+            "body.from: Value error, an address cannot contain a line break or control character",
             id="CRLF in the sender",
         ),
         pytest.param(
@@ -75,7 +75,8 @@ def nothing_sent(pipeline: Pipeline) -> bool:
             },
             422,
             "InvalidRequest",
-            "body.attachments.0.filename: Value error, header fields cannot contain CR or LF",
+            "body.attachments.0.filename: Value error, "
+            "header fields cannot contain CR, LF or other control characters",
             id="CRLF in an attachment filename",
         ),
         pytest.param(

@@ -22,13 +22,14 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 # Inline attachments travel in the JSON body, which API Gateway and Lambda bound.
 MAX_INLINE_ATTACHMENT_BYTES = 4 * 1024 * 1024
 
-_LINE_BREAK = re.compile(r"[\r\n]")
+# CR and LF would start a new header field; NUL and other controls have no place in one.
+_LINE_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def valid_address(value: str) -> str:
     """A deliverable-looking address (syntax only: no DNS here), normalised by email-validator."""
     if _LINE_BREAK.search(value):
-        raise ValueError("an address cannot contain a line break")
+        raise ValueError("an address cannot contain a line break or control character")
     try:
         checked = validate_email(
             value.strip(),
@@ -43,7 +44,7 @@ def valid_address(value: str) -> str:
 
 def _no_line_breaks(value: str | None) -> str | None:
     if value is not None and _LINE_BREAK.search(value):
-        raise ValueError("header fields cannot contain CR or LF")
+        raise ValueError("header fields cannot contain CR, LF or other control characters")
     return value
 
 
@@ -101,7 +102,12 @@ class Compose(BaseModel):
         return self
 
     def recipients(self) -> list[str]:
-        return list(dict.fromkeys(self.to + self.cc + self.bcc))
+        """Each address once, in the spelling it first appears in; addresses differing only by
+        case are one mailbox here, as hosted addresses are."""
+        first: dict[str, str] = {}
+        for address in self.to + self.cc + self.bcc:
+            first.setdefault(address.lower(), address)
+        return list(first.values())
 
 
 class Thread(BaseModel):

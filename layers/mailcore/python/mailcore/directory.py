@@ -91,7 +91,7 @@ def add_domain(table: Table, domain: str) -> None:
 
 def add_account(table: Table, address: str) -> str:
     """Create the account, its address and its system mailboxes; returns the account id."""
-    address = _hosted_address(table, address)
+    address = hosted_address(table, address)
     account_id = account_id_for(address)
     pk, sk = address_key(address)
     if not table.put_new({"pk": pk, "sk": sk, "kind": "address", "account_id": account_id}):
@@ -126,7 +126,7 @@ def add_account(table: Table, address: str) -> str:
 def add_alias(table: Table, alias: str, target: str) -> str:
     """Deliver mail for `alias` to the account that owns `target`."""
     account_id = _account_of_address(table, target)
-    alias = _hosted_address(table, alias)
+    alias = hosted_address(table, alias)
     pk, sk = address_key(alias)
     if not table.put_new({"pk": pk, "sk": sk, "kind": "alias", "account_id": account_id}):
         raise ConflictError(f"{alias} is already in use")
@@ -136,6 +136,8 @@ def add_alias(table: Table, alias: str, target: str) -> str:
 def set_catch_all(table: Table, domain: str, target: str) -> str:
     account_id = _account_of_address(table, target)
     pk, sk = domain_key(_valid_domain(domain))
+    if table.get(pk, sk) is None:
+        raise NotFoundError(f"{domain} is not a hosted domain; add it first")
     table.update(pk, sk, {"catch_all_account": account_id})
     forget_cached_domains()
     return account_id
@@ -148,7 +150,7 @@ def _account_of_address(table: Table, address: str) -> str:
     return item["account_id"]
 
 
-def _hosted_address(table: Table, address: str) -> str:
+def hosted_address(table: Table, address: str) -> str:
     local, domain = addresses.split(address)
     if not local or not domain:
         raise InvalidRequestError(f"{address!r} is not a mail address")

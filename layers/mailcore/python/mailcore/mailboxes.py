@@ -32,6 +32,7 @@ from mailcore.repository import (
 )
 
 TRASH = "trash"
+DRAFTS = "drafts"
 
 
 class MailService:
@@ -117,6 +118,8 @@ class MailService:
         mailbox_id = change.mailbox_id or item["mailbox_id"]
         if change.mailbox_id:
             self._mailbox(account_id, mailbox_id)
+            if mailbox_id == DRAFTS and item["mailbox_id"] != DRAFTS:
+                raise ConflictError("Drafts holds only drafts; save one with POST /drafts")
         seen = item["seen"] if change.seen is None else change.seen
         flagged = item["flagged"] if change.flagged is None else change.flagged
         values = placement(account_id, message_id, mailbox_id, item["received_at"], seen)

@@ -105,6 +105,12 @@ def _invalid_request(failure: RequestValidationError) -> Response[dict]:
     return Response(422, content_types.APPLICATION_JSON, body)
 
 
+@app.exception_handler(RecursionError)
+def _nested_too_deeply(_: RecursionError) -> Response[dict]:
+    """json refuses to read past a few hundred levels of nesting, by raising RecursionError."""
+    return error(400, "InvalidRequest", "the JSON body nests too deeply")
+
+
 @app.not_found
 def _no_route(_: Exception) -> Response[dict]:
     return error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")

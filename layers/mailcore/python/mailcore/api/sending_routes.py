@@ -6,6 +6,7 @@ import base64
 import hashlib
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -181,5 +182,6 @@ def list_suppressions() -> dict:
 
 @router.delete("/suppressions/<address>")
 def remove_suppression(address: Annotated[str, Path(min_length=3, max_length=320)]) -> dict:
+    address = unquote(address)
     feedback.remove_suppression(Table(), account(), address)
     return {"address": address, "suppressed": False}
