@@ -19,6 +19,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from local.http_api import reply_json
 from local.lambda_context import LocalContext
 from local.region import INVOKE_LOCK
 from local.replication import Region, Replicator
@@ -148,12 +149,7 @@ class _Control(BaseHTTPRequestHandler):
         return
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        reply_json(self, status, payload)
 
 
 class _ControlServer(ThreadingHTTPServer):
