@@ -344,3 +344,36 @@ def test_deletes_made_while_a_region_is_cut_off_stay_deleted_after_heal(start_re
         assert client.counts()["inbox"] == (1, 1)
         kinds = Counter(sk.split("#")[0] for sk in message_items(multi, service.region, account, ""))
         assert (kinds["MSG"], kinds["TOMB"]) == (1, 60)
+
+
+def test_a_delivery_status_survives_a_flag_set_later_in_another_region(start_regions):
+    """Statuses live in items of their own, so the Sent copy's later write cannot undo one."""
+    multi = start_regions(count=2, delay=0.2)
+    first, second = regions_of(multi)
+    delivery_queue, feedback_queue = first.pollers
+    for poller in first.pollers:
+        poller.stop()  # the test hands the first region's queues to its functions by hand
+    bob = sign_in(first, BOB)
+    account = first.accounts[BOB]
+    bounce = "bounce@simulator.amazonses.com"
+    sent = bob.call("POST", "/outbox", {"to": [bounce], "subject": "status"})
+    assert sent.status == 202
+    message_id = sent.json()["id"]
+    multi.wait_until_converged(CONVERGE_SECONDS)
+
+    # When the send and its bounce are recorded in the first region while the second is cut off,
+    multi.cut(second.region)
+    assert delivery_queue.drain_once() == 1
+    assert feedback_queue.drain_once() == 1
+    assert bob.ok("GET", f"/messages/{message_id}")["delivery"][bounce]["status"] == "bounced"
+    # ... and the second region, later, flags its copy, which has never seen the bounce
+    call_function(second, account, "PATCH", f"/messages/{message_id}", {"flagged": True})
+    multi.heal(second.region)
+    multi.wait_until_converged(CONVERGE_SECONDS)
+
+    # Then both regions show the flag (the later write of the Sent copy) and the bounce
+    for service in (first, second):
+        seen = at(service, bob).ok("GET", f"/messages/{message_id}")
+        assert seen["flagged"] is True
+        assert seen["delivery"][bounce]["status"] == "bounced"
+        assert seen["send_status"] == "failed"

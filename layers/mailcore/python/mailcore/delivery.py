@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from mailcore import addresses, aws, directory, inbound, notices, scan
-from mailcore.errors import MailError, NotFoundError
+from mailcore import statuses as statuses_store
+from mailcore.errors import MailError
 from mailcore.inbound import Delivery, Verdicts
 from mailcore.observability import MetricUnit, logger, metrics
 from mailcore.outbound import Job
-from mailcore.repository import Bucket, Table, account_pk, message_keys
+from mailcore.repository import Bucket, Table, account_pk
 from mailcore.settings import current_region, get_settings
 
 # SES error codes that say "not now" rather than "never".
@@ -96,12 +97,11 @@ def suppression_key(account_id: str, address: str) -> tuple[str, str]:
 def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str, str]:
     """Deliver to every recipient still `queued`; returns the new status per recipient."""
     raw = bucket.get(job.raw_key, bucket=job.raw_bucket)
-    keys = message_keys(job.account_id, job.message_id)
-    wanted = [(keys["pk"], keys["sk"])]
+    wanted = statuses_store.keys(job.account_id, job.message_id, job.recipients)
     for recipient in job.recipients:
         wanted += [suppression_key(job.account_id, recipient), *directory.lookup_keys(recipient)]
     found = table.get_many(wanted)
-    pending = _pending(job, found.get((keys["pk"], keys["sk"])))
+    pending = _pending(job, found)
     statuses: dict[str, dict[str, str]] = {}
     local: dict[str, str | None] = {}
     remote: list[str] = []
@@ -135,12 +135,11 @@ def _hosted(recipient: str, found: dict[tuple[str, str], Any]) -> bool:
     return directory.domain_key(addresses.split(recipient)[1]) in found
 
 
-def _pending(job: Job, sent_copy: dict[str, Any] | None) -> list[str]:
+def _pending(job: Job, found: dict[tuple[str, str], Any]) -> list[str]:
     """Recipients not yet handled: a message the queue hands over twice is not sent twice."""
-    if sent_copy is None:
-        return job.recipients
-    delivery = sent_copy.get("delivery", {})
-    return [r for r in job.recipients if delivery.get(r, {}).get("status", "queued") == "queued"]
+    return [
+        r for r in job.recipients if statuses_store.status_key(job.account_id, job.message_id, r) not in found
+    ]
 
 
 def _deliver_locally(
@@ -186,11 +185,7 @@ def _record(job: Job, statuses: dict[str, dict[str, str]], table: Table, bucket:
 
 
 def _save(job: Job, statuses: dict[str, dict[str, str]], table: Table) -> None:
-    keys = message_keys(job.account_id, job.message_id)
-    try:
-        table.set_map_entries(keys["pk"], keys["sk"], "delivery", statuses)
-    except NotFoundError:
-        logger.info("sent copy deleted before delivery finished", message_id=job.message_id)
+    statuses_store.save(table, job.account_id, job.message_id, statuses)
 
 
 def _now() -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mailcore import notices
+from mailcore import statuses as statuses_store
 from mailcore.delivery import suppression_key
 from mailcore.errors import NotFoundError
 from mailcore.observability import MetricUnit, logger, metrics
@@ -78,11 +79,7 @@ def apply(event: SesEvent, table: Table, bucket: Bucket) -> dict[str, str]:
     statuses = _statuses(event)
     if not statuses:
         return {}
-    keys = message_keys(account_id, message_id)
-    try:
-        table.set_map_entries(keys["pk"], keys["sk"], "delivery", statuses)
-    except NotFoundError:
-        logger.info("feedback for a deleted sent copy", message_id=message_id)
+    statuses_store.save(table, account_id, message_id, statuses)
     for address, status in statuses.items():
         metrics.add_metric(name=f"Feedback{status['status'].title()}", unit=MetricUnit.Count, value=1)
         if status["status"] in {"bounced", "complained"}:

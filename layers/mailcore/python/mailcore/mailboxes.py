@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from mailcore import mime
+from mailcore import mime, statuses
 from mailcore.errors import ConflictError, InvalidRequestError, NotFoundError
 from mailcore.models import (
     AddressOut,
@@ -82,10 +82,11 @@ class MailService:
     def list_messages(self, account_id: str, mailbox_id: str, limit: int, cursor: str | None) -> MessagePage:
         self._mailbox(account_id, mailbox_id)
         page = self.table.query_index_page(mailbox_index_pk(account_id, mailbox_id), limit, cursor)
-        return MessagePage(messages=[_summary(i) for i in page.items], next_cursor=page.cursor)
+        items = self._with_statuses(page.items)
+        return MessagePage(messages=[_summary(i) for i in items], next_cursor=page.cursor)
 
     def get_message(self, account_id: str, message_id: str) -> MessageDetail:
-        item = self._message(account_id, message_id)
+        item = self._with_statuses([self._message(account_id, message_id)])[0]
         parsed = mime.parse(self._raw_of(item))
         return MessageDetail(
             **_summary(item).model_dump(),
@@ -139,6 +140,22 @@ class MailService:
         return Deleted(id=message_id, deleted=True)
 
     # Helpers
+
+    def _with_statuses(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Sent copies with their recipients' current statuses, read in one batch."""
+        sent = [i for i in items if i.get("delivery")]
+        if not sent:
+            return items
+        wanted = [
+            k for i in sent for k in statuses.keys(i["account_id"], i["message_id"], list(i["delivery"]))
+        ]
+        found = self.table.get_many(wanted)
+        return [
+            {**i, "delivery": statuses.merged(i["delivery"], found, i["account_id"], i["message_id"])}
+            if i.get("delivery")
+            else i
+            for i in items
+        ]
 
     def _mailbox(self, account_id: str, mailbox_id: str) -> dict[str, Any]:
         item = self.table.get(account_pk(account_id), f"MBX#{mailbox_id}")

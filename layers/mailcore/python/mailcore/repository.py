@@ -16,6 +16,7 @@ from mailcore.errors import ConflictError, InvalidRequestError, NotFoundError, S
 from mailcore.settings import get_settings
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
+BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem request
 
 SYSTEM_MAILBOXES = {
     "inbox": "Inbox",
@@ -96,6 +97,17 @@ class Table:
             request = response.get("UnprocessedKeys") or {}
         return found
 
+    def put_many(self, items: list[dict[str, Any]]) -> None:
+        """Write the items, 25 a request (BatchWriteItem's limit), retrying what is left over."""
+        for start in range(0, len(items), BATCH_WRITE_LIMIT):
+            chunk = [
+                {"PutRequest": {"Item": dynamo.to_item(i)}} for i in items[start : start + BATCH_WRITE_LIMIT]
+            ]
+            request: dict[str, Any] = {self.name: chunk}
+            while request:
+                response = self._call("batch_write_item", RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+
     def put_new(self, values: dict[str, Any]) -> bool:
         """Write an item unless one with the same keys exists; False when it did."""
         try:
@@ -143,23 +155,6 @@ class Table:
         except ConflictError as error:
             raise NotFoundError("no such item") from error
         return dynamo.from_item(response["Attributes"])
-
-    def set_map_entries(self, pk: str, sk: str, attribute: str, entries: dict[str, Any]) -> None:
-        """Set some entries of a map attribute, leaving its other entries as they are."""
-        names = {"#m": attribute, **{f"#k{i}": k for i, k in enumerate(entries)}}
-        values = {f":v{i}": dynamo.value(v) for i, v in enumerate(entries.values())}
-        clauses = ", ".join(f"#m.#k{i} = :v{i}" for i in range(len(entries)))
-        try:
-            self._call(
-                "update_item",
-                Key=dynamo.to_item({"pk": pk, "sk": sk}),
-                UpdateExpression=f"SET {clauses}",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression="attribute_exists(#m)",
-            )
-        except ConflictError as error:
-            raise NotFoundError("no such item") from error
 
     def delete_for_good(self, pk: str, message_id: str) -> None:
         """Delete a message and leave a tombstone, in one transaction.
@@ -236,7 +231,7 @@ class Table:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        if operation not in {"batch_get_item", "transact_write_items"}:
+        if operation not in {"batch_get_item", "batch_write_item", "transact_write_items"}:
             kwargs.setdefault("TableName", self.name)
         return _translated(getattr(self._ddb, operation), **kwargs)
 
