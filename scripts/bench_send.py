@@ -37,6 +37,7 @@ from local.http_api import http_event  # noqa: E402
 from local.lambda_context import LocalContext  # noqa: E402
 from local.service import LocalService  # noqa: E402
 from mailcore import aws  # noqa: E402
+from mailcore import statuses as mail_statuses  # noqa: E402
 
 ALICE, BOB = "alice@demo.test", "bob@demo.test"
 # The delivery path's target for one remote recipient: read the body, one batch read, SES, one update.
@@ -108,14 +109,15 @@ def api(service: LocalService, account: str, body: Any) -> dict[str, Any]:
 
 
 def statuses(service: LocalService, account: str, message_ids: list[str]) -> dict[str, list[str]]:
-    """Each Sent copy's recipient statuses, read 100 at a time."""
+    """Each Sent copy's recipient statuses (in items of their own), read 100 copies at a time."""
     found: dict[str, list[str]] = {}
     for start in range(0, len(message_ids), 100):
         keys = [(f"ACCT#{account}", f"MSG#{m}") for m in message_ids[start : start + 100]]
         with service.scope:
             items = service.table.get_many(keys)
-        for (_, sk), item in items.items():
-            found[sk.removeprefix("MSG#")] = [s["status"] for s in item["delivery"].values()]
+            for (_, sk), item in items.items():
+                current = mail_statuses.current(service.table, item)
+                found[sk.removeprefix("MSG#")] = [s["status"] for s in current.values()]
     return found
 
 
