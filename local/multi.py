@@ -178,7 +178,8 @@ def _serve(args: argparse.Namespace) -> None:
     print(f"\n{len(multi.services)} local regions, replication delay {args.delay} s (Ctrl-C stops):\n")
     for name, service in multi.services.items():
         print(
-            f"  {name:<16} SMTP {service.host}:{service.smtp_port}   HTTP http://{service.host}:{service.http_port}"
+            f"  {name:<16} SMTP {service.host}:{service.smtp_port}"
+            f"   HTTP http://{service.host}:{service.http_port}"
         )
     print(f"\nCut a region off:  .venv/bin/python -m local.multi cut {multi.names[-1]}")
     print(f"Heal it:           .venv/bin/python -m local.multi heal {multi.names[-1]}")
