@@ -195,3 +195,17 @@ def test_an_address_at_our_domain_without_a_mailbox_fails_at_once(pipeline: Pipe
     assert copy["delivery"][BOB]["status"] == "delivered"
     assert pipeline.ses.outbox == []
     assert "  bobb@demo.test: no such mailbox here" in pipeline.message(pipeline.alice, report["id"])["text"]
+
+
+def test_deleting_a_sent_message_for_good_removes_its_delivery_statuses(pipeline):
+    from mailcore import statuses
+
+    message_id = pipeline.send(pipeline.alice, {"to": [BOB], "subject": "gone"}).json()["id"]
+    pipeline.run()
+    keys = statuses.keys(pipeline.alice, message_id, [BOB])
+    assert keys[0] in pipeline.aws.table.get_many(keys)
+
+    deleted = pipeline.aws.api("DELETE", f"/messages/{message_id}?permanent=true", pipeline.alice)
+
+    assert deleted.json() == {"id": message_id, "deleted": True, "mailbox_id": None}
+    assert pipeline.aws.table.get_many(keys) == {}

@@ -137,6 +137,8 @@ class MailService:
             self.change_message(account_id, message_id, MessageChange(mailbox_id=TRASH))
             return Deleted(id=message_id, deleted=False, mailbox_id=TRASH)
         self.table.delete_for_good(account_pk(account_id), message_id)
+        if item.get("delivery"):
+            self.table.delete_many(statuses.keys(account_id, message_id, list(item["delivery"])))
         return Deleted(id=message_id, deleted=True)
 
     # Helpers

@@ -98,15 +98,18 @@ class Table:
         return found
 
     def put_many(self, items: list[dict[str, Any]]) -> None:
-        """Write the items, 25 a request (BatchWriteItem's limit), retrying what is left over."""
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            chunk = [
-                {"PutRequest": {"Item": dynamo.to_item(i)}} for i in items[start : start + BATCH_WRITE_LIMIT]
-            ]
-            request: dict[str, Any] = {self.name: chunk}
-            while request:
-                response = self._call("batch_write_item", RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
+        self._write_many([{"PutRequest": {"Item": dynamo.to_item(i)}} for i in items])
+
+    def delete_many(self, keys: list[tuple[str, str]]) -> None:
+        self._write_many([{"DeleteRequest": {"Key": dynamo.to_item({"pk": p, "sk": s})}} for p, s in keys])
+
+    def _write_many(self, requests: list[dict[str, Any]]) -> None:
+        """25 writes a request (BatchWriteItem's limit), retrying what DynamoDB left over."""
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending: dict[str, Any] = {self.name: requests[start : start + BATCH_WRITE_LIMIT]}
+            while pending:
+                response = self._call("batch_write_item", RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
 
     def put_new(self, values: dict[str, Any]) -> bool:
         """Write an item unless one with the same keys exists; False when it did."""
