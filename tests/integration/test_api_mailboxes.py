@@ -58,7 +58,7 @@ def test_system_mailbox_names_are_taken(aws, bob):
     response = aws.api("POST", "/mailboxes", bob, {"name": " inbox "})
 
     assert response.status == 409
-    assert error_of(response)["message"] == " inbox  is the name of a system mailbox"
+    assert error_of(response)["message"] == "inbox is the name of a system mailbox"
 
 
 def test_another_account_may_use_the_same_name(aws, alice, bob):

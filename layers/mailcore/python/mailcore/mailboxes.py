@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from mailcore.repository import (
 
 TRASH = "trash"
 DRAFTS = "drafts"
+SENT = "sent"
 
 
 class MailService:
@@ -119,8 +121,7 @@ class MailService:
         mailbox_id = change.mailbox_id or item["mailbox_id"]
         if change.mailbox_id:
             self._mailbox(account_id, mailbox_id)
-            if mailbox_id == DRAFTS and item["mailbox_id"] != DRAFTS:
-                raise ConflictError("Drafts holds only drafts; save one with POST /drafts")
+            _refuse_misfiling(item, mailbox_id)
         seen = item["seen"] if change.seen is None else change.seen
         flagged = item["flagged"] if change.flagged is None else change.flagged
         values = placement(account_id, message_id, mailbox_id, item["received_at"], seen)
@@ -196,14 +197,30 @@ class MailService:
         )
 
     def _refuse_taken_name(self, account_id: str, name: str, except_id: str = "") -> None:
-        wanted = name.strip().casefold()
+        wanted = _folded(name)
         if not wanted:
             raise InvalidRequestError("a mailbox name cannot be blank")
-        if wanted in (n.casefold() for n in SYSTEM_MAILBOXES.values()):
+        if wanted in (_folded(n) for n in SYSTEM_MAILBOXES.values()):
             raise ConflictError(f"{name} is the name of a system mailbox")
         for item in self.table.query_prefix(account_pk(account_id), "MBX#"):
-            if item["mailbox_id"] != except_id and item["name"].casefold() == wanted:
+            if item["mailbox_id"] != except_id and _folded(item["name"]) == wanted:
                 raise ConflictError(f"a mailbox named {item['name']} exists")
+
+
+def _folded(name: str) -> str:
+    """The form two mailbox names are compared in: compatibility-normalized, case-folded."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+def _refuse_misfiling(item: dict[str, Any], mailbox_id: str) -> None:
+    """Drafts holds drafts and Sent holds sent copies; a draft lives in Drafts or Trash."""
+    is_draft = "draft" in item
+    if mailbox_id == DRAFTS and not is_draft:
+        raise ConflictError("Drafts holds only drafts; save one with POST /drafts")
+    if is_draft and mailbox_id not in (DRAFTS, TRASH):
+        raise ConflictError("a draft stays in Drafts until it is sent; it can only go to Trash")
+    if mailbox_id == SENT and not item.get("delivery"):
+        raise ConflictError("Sent holds only messages sent from this account")
 
 
 def _summary(item: dict[str, Any]) -> MessageSummary:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+# Control, format (zero-width, bidi overrides), line and paragraph separators, surrogates,
+# private use and unassigned code points: none of them belong in a name a person reads.
+_UNSEEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def _readable_name(name: str) -> str:
+    """A mailbox name in NFC, so look-alike spellings are one name, with nothing hidden in it."""
+    name = unicodedata.normalize("NFC", name).strip()
+    for char in name:
+        if unicodedata.category(char) in _UNSEEN:
+            raise ValueError(f"a mailbox name cannot contain U+{ord(char):04X}")
+    return name
+
 
 MAILBOX_NAME = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f/]+$")
+MailboxName = Annotated[str, MAILBOX_NAME, AfterValidator(_readable_name)]
 
 
 class Strict(BaseModel):
@@ -24,11 +42,11 @@ class MailboxList(BaseModel):
 
 
 class NewMailbox(Strict):
-    name: str = MAILBOX_NAME
+    name: MailboxName
 
 
 class MailboxRename(Strict):
-    name: str = MAILBOX_NAME
+    name: MailboxName
 
 
 class AddressOut(BaseModel):
@@ -90,8 +108,8 @@ class MessageDetail(MessageSummary):
 
 
 class MessageChange(Strict):
-    seen: bool | None = None
-    flagged: bool | None = None
+    seen: StrictBool | None = None
+    flagged: StrictBool | None = None
     mailbox_id: str | None = Field(default=None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
