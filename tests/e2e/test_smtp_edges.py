@@ -44,6 +44,15 @@ def test_unknown_recipient_is_refused_at_rcpt(service):
     assert hosted[0] == 250
 
 
+def test_postmaster_is_accepted_at_rcpt_in_any_case(service):
+    with smtp_client(service) as client:
+        client.mail(SENDER)
+
+        answers = [client.rcpt(f"{name}@demo.test")[0] for name in ("postmaster", "POSTMASTER", "Postmaster")]
+
+    assert answers == [250, 250, 250]
+
+
 def test_message_declared_over_40_mb_is_refused_at_mail_from(service):
     with smtp_client(service) as client:
         code, _ = client.mail(SENDER, [f"SIZE={MAX_MESSAGE_BYTES + 1}"])

@@ -79,7 +79,12 @@ def account_from(recipient: str, found: dict) -> str | None:
     for key in (address_key(recipient), address_key(addresses.without_tag(recipient))):
         if key in found:
             return found[key]["account_id"]
-    return domain.get("catch_all_account")
+    if domain.get("catch_all_account"):
+        return domain["catch_all_account"]
+    # Every domain takes mail for its postmaster (RFC 5321, 4.5.1), in any case.
+    if addresses.split(recipient)[0].casefold() == "postmaster":
+        return domain.get("postmaster_account")
+    return None
 
 
 def add_domain(table: Table, domain: str) -> None:
@@ -90,7 +95,11 @@ def add_domain(table: Table, domain: str) -> None:
 
 
 def add_account(table: Table, address: str) -> str:
-    """Create the account, its address and its system mailboxes; returns the account id."""
+    """Create the account, its address and its system mailboxes; returns the account id.
+
+    The first account of a domain also receives its postmaster's mail, until an alias or an
+    account named postmaster takes it.
+    """
     address = hosted_address(table, address)
     account_id = account_id_for(address)
     pk, sk = address_key(address)
@@ -120,6 +129,10 @@ def add_account(table: Table, address: str) -> str:
                 "created_at": _now(),
             }
         )
+    domain = table.get(*domain_key(addresses.split(address)[1])) or {}
+    if domain and not domain.get("postmaster_account"):
+        table.update(domain["pk"], domain["sk"], {"postmaster_account": account_id})
+        forget_cached_domains()
     return account_id
 
 
