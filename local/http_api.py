@@ -19,6 +19,8 @@ from mailcore import tokens
 from mailcore.observability import logger
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+# Content types whose bodies reach the function as text, when they are valid UTF-8.
+TEXT_TYPES = ("application/json", "text/")
 # Routes the HTTP API serves without its authorizer.
 UNAUTHENTICATED_PATHS = {"/health"}
 Function = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -33,7 +35,7 @@ def http_event(
     query: dict[str, str] = {}
     for key, value in parse_qsl(url.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
-    text_body = _is_text(headers.get("content-type", ""))
+    text = _as_text(body, headers.get("content-type", ""))
     now = time.time()
     return {
         "version": "2.0",
@@ -61,15 +63,19 @@ def http_event(
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "body": (body.decode("utf-8", "replace") if text_body else base64.b64encode(body).decode())
-        if body
-        else None,
-        "isBase64Encoded": bool(body) and not text_body,
+        "body": (text if text is not None else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": bool(body) and text is None,
     }
 
 
-def _is_text(content_type: str) -> bool:
-    return content_type.startswith(("application/json", "text/")) or not content_type
+def _as_text(body: bytes, content_type: str) -> str | None:
+    """The body as text where API Gateway passes it so: valid UTF-8 of a textual type; else None."""
+    if content_type and not content_type.lower().startswith(TEXT_TYPES):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _claim(value: Any) -> str:
@@ -90,11 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_BODY:
-            self._reply(413, {"message": "Request Entity Too Large"})
+        body = self._read_body()
+        if body is None:
             return
-        body = self.rfile.read(length) if length else b""
         if self.path.startswith("/local/token") and self.command == "POST":
             self._issue_token(body)
             return
@@ -117,6 +121,38 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(500, {"message": "Internal Server Error"})
             return
         self._write_lambda_response(response)
+
+    def handle_expect_100(self) -> bool:
+        """Refuse before the client sends a body that would be refused after."""
+        refusal = self._refusal()
+        if refusal is not None:
+            self._refuse(*refusal)
+            return False
+        return super().handle_expect_100()
+
+    def _read_body(self) -> bytes | None:
+        """The body its Content-Length announces; None once a refusal has been answered."""
+        refusal = self._refusal()
+        if refusal is not None:
+            self._refuse(*refusal)
+            return None
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _refusal(self) -> tuple[int, str] | None:
+        """What API Gateway answers a body it would not pass on: unmeasured, unreadable, too big."""
+        if "transfer-encoding" in self.headers:
+            return 411, "Length Required"
+        lengths = {value.strip() for value in self.headers.get_all("content-length", [])}
+        if len(lengths) > 1 or not all(value.isascii() and value.isdigit() for value in lengths):
+            return 400, "Bad Request"
+        if lengths and int(lengths.pop()) > MAX_BODY:
+            return 413, "Request Entity Too Large"
+        return None
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer and close: the body is left unread, so what follows on the connection is no request."""
+        reply_json(self, status, {"message": message}, {"connection": "close"})
 
     def _issue_token(self, body: bytes) -> None:
         try:
@@ -144,11 +180,18 @@ class _Handler(BaseHTTPRequestHandler):
         reply_json(self, status, payload)
 
 
-def reply_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+def reply_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    payload: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
     data = json.dumps(payload).encode()
     handler.send_response(status)
     handler.send_header("content-type", "application/json")
     handler.send_header("content-length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(data)
 
