@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mailcore import aws, directory, tokens
+from mailcore import addresses, aws, directory, tokens
 from mailcore.repository import Table
 
 DEMO_DOMAIN = "demo.test"
@@ -191,7 +191,12 @@ def add_user(resources: Resources, address: str, password: str) -> str:
 
 
 def add_sign_in(resources: Resources, address: str, password: str) -> str:
-    """The account's user in this region's pool; every region has one, so sign-in survives."""
+    """The account's user in this region's pool; every region has one, so sign-in survives.
+
+    The user is named by the address in lower case, as the directory keeps it, so that
+    `sign_in` finds it however the address is written.
+    """
+    address = addresses.normalize(address)
     account_id = directory.account_id_for(address)
     cognito = aws.client("cognito-idp", resources.region)
     # An earlier run may have created the user; setting the password below completes it.
@@ -229,11 +234,15 @@ def seed_demo_users(resources: Resources) -> dict[str, str]:
 
 
 def sign_in(resources: Resources, address: str, password: str) -> str:
-    """An ID token for the user, as the app client would get it from Cognito."""
+    """An ID token for the user, as the app client would get it from Cognito.
+
+    The pools on AWS match user names in any case (`sign_in_case_sensitive=False`); moto's
+    match exactly, so the address is lowered here as `add_sign_in` lowered it.
+    """
     cognito = aws.client("cognito-idp", resources.region)
     result = cognito.initiate_auth(
         ClientId=resources.client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": address, "PASSWORD": password},
+        AuthParameters={"USERNAME": addresses.normalize(address), "PASSWORD": password},
     )
     return result["AuthenticationResult"]["IdToken"]
