@@ -65,3 +65,13 @@ def test_received_mail_cannot_be_moved_into_drafts(aws):
 
     assert response.status == 409
     assert response.json()["error"]["code"] == "ConflictError"
+
+
+def test_a_json_body_that_is_not_utf8_is_a_400(aws):
+    bob = aws.account("bob@demo.test")
+    latin1 = '{"name": "caf\u00e9"}'.encode("latin-1")
+
+    response = aws.api("POST", "/mailboxes", bob, body=latin1)
+
+    assert response.status == 400
+    assert response.json()["error"] == {"code": "InvalidRequest", "message": "the JSON body is not UTF-8"}

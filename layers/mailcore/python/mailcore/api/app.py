@@ -111,6 +111,11 @@ def _nested_too_deeply(_: RecursionError) -> Response[dict]:
     return error(400, "InvalidRequest", "the JSON body nests too deeply")
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(_: UnicodeDecodeError) -> Response[dict]:
+    return error(400, "InvalidRequest", "the JSON body is not UTF-8")
+
+
 @app.not_found
 def _no_route(_: Exception) -> Response[dict]:
     return error(404, "NotFound", f"no route {app.current_event.http_method} {app.current_event.path}")
