@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+
 import pytest
 
-from tests.integration.send_support import ALICE, BOB, Pipeline, start
+from mailcore.repository import message_keys
+from tests.integration.send_support import ALICE, BOB, Pipeline, receive_from_outside, start
 
 DRAFT = {"to": [BOB], "subject": "Party", "text": "Saturday?"}
 
@@ -137,3 +140,87 @@ def test_a_received_message_is_not_a_draft(pipeline: Pipeline):
     for method, path in [("GET", "/drafts/{id}"), ("DELETE", "/drafts/{id}"), ("POST", "/drafts/{id}/send")]:
         assert pipeline.aws.api(method, path.format(id=received["id"]), pipeline.alice).status == 404
     assert [m["id"] for m in pipeline.listing(pipeline.alice, "inbox")] == [received["id"]]
+
+
+@pytest.mark.parametrize(
+    "line_break", ["\u2028", "\u2029", "\x85", "\v"], ids=["U+2028", "U+2029", "NEL", "VT"]
+)
+def test_a_draft_whose_subject_has_a_line_break_is_refused_on_save(pipeline: Pipeline, line_break: str):
+    # Given a saved draft
+    draft_id = new_draft(pipeline)
+    broken = {**DRAFT, "subject": f"Party{line_break}Bcc: eve@example.com"}
+
+    # When alice creates another, or changes it, with a line break in the subject
+    created = pipeline.aws.api("POST", "/drafts", pipeline.alice, broken)
+    updated = pipeline.aws.api("PUT", f"/drafts/{draft_id}", pipeline.alice, broken)
+
+    # Then both are refused, and the saved draft is still the one that can be sent
+    for refused in (created, updated):
+        assert refused.status == 422
+        assert refused.json()["error"]["message"] == (
+            "body.subject: Value error, header fields cannot contain CR, LF or other control characters"
+        )
+    assert [m["subject"] for m in pipeline.listing(pipeline.alice, "drafts")] == ["Party"]
+    assert pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice).status == 202
+
+
+def stale_draft(pipeline: Pipeline) -> str:
+    """A draft as stored before line separators in its subject were refused."""
+    draft_id = new_draft(pipeline)
+    item = pipeline.aws.table.get(**message_keys(pipeline.alice, draft_id))
+    assert item is not None
+    item["draft"]["subject"] = "Party\u2028time"
+    pipeline.aws.table.put(item)
+    return draft_id
+
+
+def test_a_draft_saved_before_the_checks_is_refused_until_saved_again(pipeline: Pipeline):
+    # Given a draft stored when a line separator in the subject was still let through
+    draft_id = stale_draft(pipeline)
+
+    # When alice reads it and sends it
+    read = pipeline.aws.api("GET", f"/drafts/{draft_id}", pipeline.alice)
+    sent = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+
+    # Then both say why (not a 500), and once saved again it can be sent
+    unsendable = {
+        "error": {
+            "code": "UnsendableDraftError",
+            "message": f"draft {draft_id} cannot be sent as saved; save it again: "
+            "subject: Value error, header fields cannot contain CR, LF or other control characters",
+        }
+    }
+    assert (read.status, read.json()) == (422, unsendable)
+    assert (sent.status, sent.json()) == (422, unsendable)
+    assert pipeline.aws.api("PUT", f"/drafts/{draft_id}", pipeline.alice, DRAFT).status == 200
+    assert pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice).status == 202
+
+
+def test_a_draft_saved_before_the_checks_can_be_deleted(pipeline: Pipeline):
+    draft_id = stale_draft(pipeline)
+
+    deleted = pipeline.aws.api("DELETE", f"/drafts/{draft_id}", pipeline.alice)
+
+    assert (deleted.status, deleted.json()) == (200, {"id": draft_id, "deleted": True})
+    assert pipeline.listing(pipeline.alice, "drafts") == []
+
+
+def test_a_draft_answering_mail_with_a_malformed_message_id_is_sent(pipeline: Pipeline):
+    # Given outside mail whose Message-ID holds a line separator, and alice's draft answering it
+    raw = (
+        "From: carol@example.org\r\nTo: alice@demo.test\r\nSubject: Plan\r\n"
+        "Message-ID: <plan\u2028x@example.org>\r\n\r\nHello\r\n"
+    ).encode()
+    receive_from_outside(pipeline.aws, raw, "carol@example.org", [ALICE])
+    [plan] = pipeline.listing(pipeline.alice, "inbox")
+    draft_id = new_draft(
+        pipeline, {"to": ["carol@example.org"], "subject": "Re: Plan", "in_reply_to": plan["id"]}
+    )
+
+    # When alice sends the draft
+    sent = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+
+    # Then it goes out, naming no thread rather than the malformed id
+    headers = message_from_bytes(pipeline.raw(pipeline.alice, sent.json()["id"]), policy=policy.default)
+    assert sent.status == 202, sent.body
+    assert (headers["In-Reply-To"], headers["References"]) == (None, None)

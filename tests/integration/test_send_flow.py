@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from email import message_from_bytes, policy
+from typing import Any
 
 import pytest
 
-from tests.integration.send_support import ALICE, BOB, Pipeline, drain, start
+from tests.integration.send_support import ALICE, BOB, Pipeline, drain, receive_from_outside, start
 
 CAROL = "carol@example.org"
 
@@ -128,6 +129,108 @@ def test_a_reply_carries_in_reply_to_and_references(pipeline: Pipeline):
     assert headers["In-Reply-To"] == answer_id
     assert headers["References"] == f"{plan_id} {answer_id}"
     assert pipeline.message(pipeline.alice, answer["id"])["in_reply_to"] == plan_id
+
+
+def outside_mail(message_id: str, references: str = "") -> bytes:
+    """Mail from carol to bob, with a Message-ID (and References) as the sender's software wrote them."""
+    head = f"From: {CAROL}\r\nTo: {BOB}\r\nSubject: Plan\r\nMessage-ID: {message_id}\r\n"
+    if references:
+        head += f"References: {references}\r\n"
+    return f"{head}\r\nHello\r\n".encode()
+
+
+def reply_to_outside_mail(pipeline: Pipeline, raw: bytes) -> tuple[int, bytes]:
+    """Bob answers the one message carol sent him: the status, and the reply as sent (or the error)."""
+    receive_from_outside(pipeline.aws, raw, CAROL, [BOB])
+    [plan] = pipeline.listing(pipeline.bob, "inbox")
+    reply = pipeline.send(pipeline.bob, {"to": [CAROL], "subject": "Re: Plan", "in_reply_to": plan["id"]})
+    if reply.status != 202:
+        return reply.status, reply.body
+    return reply.status, pipeline.raw(pipeline.bob, reply.json()["id"])
+
+
+def headers_of(raw: bytes) -> Any:
+    return message_from_bytes(raw, policy=policy.default)
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "<plan\u2028x@example.org>",
+        "<plan\u2029x@example.org>",
+        "<plan\x85x@example.org>",
+        "plan\u2028x@example.org",
+        "<plan\x00x@example.org>",
+        'not even brackets ; "quoted" (comment)',
+        "=?utf-8?q?=3Cplan=E2=80=A8x=40example=2Eorg=3E?=",
+        "<=?utf-8?q?plan?=@example.org>",
+        "<plan x@example.org>",
+        "<plan@>",
+        "<plän@example.org>",
+    ],
+    ids=[
+        "U+2028",
+        "U+2029",
+        "NEL",
+        "U+2028 bare",
+        "NUL",
+        "comment",
+        "encoded word",
+        "encoded left",
+        "space",
+        "no right",
+        "not ASCII",
+    ],
+)
+def test_a_reply_leaves_out_a_malformed_message_id_from_outside(pipeline: Pipeline, malformed: str):
+    # Given carol's message, whose Message-ID is malformed, in a thread of well-formed ones
+    raw = outside_mail(malformed, f"<root@example.org> {malformed} <last@example.org>")
+
+    # When bob replies to it
+    status, sent = reply_to_outside_mail(pipeline, raw)
+
+    # Then the reply goes out, naming only the well-formed ids of the thread
+    assert status == 202, sent
+    headers = headers_of(sent)
+    assert headers["In-Reply-To"] is None
+    assert headers["References"] == "<root@example.org> <last@example.org>"
+
+
+def test_a_reply_to_mail_with_no_well_formed_id_names_no_thread(pipeline: Pipeline):
+    status, sent = reply_to_outside_mail(pipeline, outside_mail("<plan\u2028x@example.org>"))
+
+    assert status == 202, sent
+    headers = headers_of(sent)
+    assert (headers["In-Reply-To"], headers["References"]) == (None, None)
+
+
+def test_a_reply_keeps_a_long_message_id_as_it_was(pipeline: Pipeline):
+    # Given carol's message with a Message-ID longer than a folded line, as Outlook's are
+    long_id = "<BN6PR1101MB2132D4E5F3BBC0A2E4C1D9D4A1230@BN6PR1101MB2132.namprd11.prod.outlook.com>"
+
+    # When bob replies to it
+    status, sent = reply_to_outside_mail(pipeline, outside_mail(long_id, "<root@example.org>"))
+
+    # Then the id is copied as it is, not turned into encoded words
+    assert status == 202, sent
+    headers = headers_of(sent)
+    assert headers["In-Reply-To"] == long_id
+    assert headers["References"].split() == ["<root@example.org>", long_id]
+    assert f"In-Reply-To: {long_id}\r\n".encode() in sent
+
+
+def test_a_reply_in_a_long_thread_names_its_first_and_latest_messages(pipeline: Pipeline):
+    # Given carol's message in a thread of thirty (the stored copy keeps the latest twenty)
+    thread = [f"<m{i}@example.org>" for i in range(30)]
+
+    # When bob replies to it
+    status, sent = reply_to_outside_mail(pipeline, outside_mail("<plan@example.org>", " ".join(thread)))
+
+    # Then References names the first it knows, the latest, and carol's, twenty in all
+    assert status == 202, sent
+    headers = headers_of(sent)
+    assert headers["In-Reply-To"] == "<plan@example.org>"
+    assert headers["References"].split() == [thread[10], *thread[12:], "<plan@example.org>"]
 
 
 def test_uploaded_attachment_reaches_the_recipient_byte_for_byte(pipeline: Pipeline):

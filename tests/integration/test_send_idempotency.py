@@ -172,3 +172,80 @@ def test_a_send_the_queue_refused_is_sent_when_retried_with_its_key(pipeline: Pi
     assert len(pipeline.listing(pipeline.alice, "sent")) == 1
     assert len(pipeline.listing(pipeline.bob, "inbox")) == 1
     assert [m["to"] for m in pipeline.ses.outbox] == [["carol@example.org"]]
+
+
+KEY_REUSED = {
+    "error": {
+        "code": "IdempotencyKeyReused",
+        "message": "this Idempotency-Key was used with a different request body",
+    }
+}
+
+
+def test_a_key_used_for_a_composed_send_is_refused_for_a_raw_one(pipeline: Pipeline):
+    key = {"idempotency-key": "shared-key"}
+    composed = pipeline.send(pipeline.alice, MESSAGE, key)
+
+    raw = pipeline.send_raw(pipeline.alice, RAW, key)
+    pipeline.run()
+
+    assert composed.status == 202
+    assert raw.status == 422
+    assert raw.json() == KEY_REUSED
+    assert [m["subject"] for m in pipeline.listing(pipeline.alice, "sent")] == ["Invoice 42"]
+    assert [m["to"] for m in pipeline.ses.outbox] == [["carol@example.org"]]
+
+
+def test_a_key_used_for_a_raw_send_is_refused_for_a_composed_one(pipeline: Pipeline):
+    key = {"idempotency-key": "shared-key"}
+    raw = pipeline.send_raw(pipeline.alice, RAW, key)
+
+    composed = pipeline.send(pipeline.alice, MESSAGE, key)
+    pipeline.run()
+
+    assert raw.status == 202
+    assert composed.status == 422
+    assert composed.json() == KEY_REUSED
+    assert [m["subject"] for m in pipeline.listing(pipeline.alice, "sent")] == ["raw"]
+    assert pipeline.listing(pipeline.bob, "inbox") == []
+
+
+def test_a_key_reused_on_the_other_route_after_a_day_sends_its_own_message(pipeline: Pipeline):
+    # Given a composed send with a key, whose idempotency record has expired
+    key = {"idempotency-key": "yesterday"}
+    composed = pipeline.send(pipeline.alice, MESSAGE, key)
+    forget_idempotency_records(pipeline)
+
+    # When the same key comes with a raw message
+    raw = pipeline.send_raw(pipeline.alice, RAW, key)
+    pipeline.run()
+
+    # Then the raw message is a message of its own, and is sent
+    assert raw.status == 202
+    assert raw.json()["id"] != composed.json()["id"]
+    assert sorted(m["subject"] for m in pipeline.listing(pipeline.alice, "sent")) == ["Invoice 42", "raw"]
+    assert len(pipeline.ses.outbox) == 2
+
+
+def test_a_key_named_after_a_draft_does_not_stand_in_for_sending_it(pipeline: Pipeline):
+    # Given a draft, and a composed send whose key happens to name it
+    draft = pipeline.aws.api("POST", "/drafts", pipeline.alice, {"to": [BOB], "subject": "Draft"})
+    draft_id = draft.json()["id"]
+    composed = pipeline.send(pipeline.alice, MESSAGE, {"idempotency-key": f"draft:{draft_id}"})
+
+    # When the draft is sent
+    sent = pipeline.aws.api("POST", f"/drafts/{draft_id}/send", pipeline.alice)
+    pipeline.run()
+
+    # Then it goes out as a message of its own
+    assert sent.status == 202
+    assert sent.json()["id"] != composed.json()["id"]
+    assert sorted(m["subject"] for m in pipeline.listing(pipeline.bob, "inbox")) == ["Draft", "Invoice 42"]
+
+
+def forget_idempotency_records(pipeline: Pipeline) -> None:
+    """What DynamoDB's time to live does to the records a day later."""
+    ddb = mail_aws.client("dynamodb")
+    table = pipeline.aws.resources.idempotency_table_name
+    for item in ddb.scan(TableName=table, ProjectionExpression="id")["Items"]:
+        ddb.delete_item(TableName=table, Key=item)

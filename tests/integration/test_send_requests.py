@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mailcore import aws as mail_aws
 from mailcore.compose import MAX_INLINE_ATTACHMENT_BYTES, MAX_MESSAGE_BYTES
 from tests.integration.send_support import ALICE, BOB, Pipeline, start
 
@@ -16,6 +17,17 @@ EVE = "eve@example.com"
 OUTSIDE = [f"r{i}@example.com" for i in range(51)]
 HI = base64.b64encode(b"hi").decode()
 OCTETS = "application/octet-stream"
+# What str.splitlines() breaks a line on, besides CR and LF; the email package refuses each in a header.
+LINE_BREAKS = [
+    ("U+2028", "\u2028"),
+    ("U+2029", "\u2029"),
+    ("NEL", "\x85"),
+    ("VT", "\v"),
+    ("FF", "\f"),
+    ("FS", "\x1c"),
+    ("GS", "\x1d"),
+    ("RS", "\x1e"),
+]
 
 
 @pytest.fixture
@@ -46,6 +58,34 @@ def nothing_sent(pipeline: Pipeline) -> bool:
             "InvalidRequest",
             "body.subject: Value error, header fields cannot contain CR, LF or other control characters",
             id="CRLF in the subject",
+        ),
+        *(
+            pytest.param(
+                {"to": [BOB], "subject": f"Hi{line_break}Bcc: {EVE}"},
+                422,
+                "InvalidRequest",
+                "body.subject: Value error, header fields cannot contain CR, LF or other control characters",
+                id=f"{name} in the subject",
+            )
+            for name, line_break in LINE_BREAKS
+        ),
+        pytest.param(
+            {
+                "to": [BOB],
+                "attachments": [{"filename": "a\u2028b.txt", "content_base64": HI}],
+            },
+            422,
+            "InvalidRequest",
+            "body.attachments.0.filename: Value error, "
+            "header fields cannot contain CR, LF or other control characters",
+            id="U+2028 in an attachment filename",
+        ),
+        pytest.param(
+            {"to": [f"{BOB}\u2028"]},
+            422,
+            "InvalidRequest",
+            "body.to: Value error, an address cannot contain a line break or control character",
+            id="U+2028 in an address",
         ),
         pytest.param(
             {"to": [f"{BOB}\r\nBcc: {EVE}"]},
@@ -90,6 +130,17 @@ def nothing_sent(pipeline: Pipeline) -> bool:
             "InvalidRequest",
             "body.attachments.0.content_type: String should match pattern '^[\\w.+-]+/[\\w.+-]+$'",
             id="CRLF in an attachment type",
+        ),
+        *(
+            pytest.param(
+                {"to": [BOB], "attachments": [{"filename": "a", "content_type": kind, "content_base64": HI}]},
+                422,
+                "InvalidRequest",
+                "body.attachments.0.content_type: Value error, an attachment cannot be of type "
+                f"{kind.lower()}; send it as application/octet-stream",
+                id=f"{kind} as an attachment type",
+            )
+            for kind in ("multipart/mixed", "Message/RFC822")
         ),
         pytest.param(
             {"to": OUTSIDE},
@@ -275,6 +326,51 @@ def test_line_breaks_in_an_upload_name_cannot_add_a_header(pipeline: Pipeline):
     assert message["Bcc"] is None
     assert [part.get_filename() for part in message.iter_attachments()] == [f"evil.pdfBcc: {EVE}"]
     assert pipeline.ses.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "message"),
+    [
+        ("garbage", "'garbage' is not a content type of the form type/subtype"),
+        ("/", "'/' is not a content type of the form type/subtype"),
+        ("/plain", "'/plain' is not a content type of the form type/subtype"),
+        ("text/", "'text/' is not a content type of the form type/subtype"),
+        ("a/b/c", "'a/b/c' is not a content type of the form type/subtype"),
+        ("text/pl ain", "'text/pl ain' is not a content type of the form type/subtype"),
+        (
+            "multipart/mixed",
+            "an attachment cannot be of type multipart/mixed; send it as application/octet-stream",
+        ),
+        (
+            "Multipart/Form-Data; boundary=x",
+            "an attachment cannot be of type multipart/form-data; send it as application/octet-stream",
+        ),
+        (
+            "message/rfc822",
+            "an attachment cannot be of type message/rfc822; send it as application/octet-stream",
+        ),
+    ],
+)
+def test_an_upload_whose_type_is_not_type_subtype_is_refused(pipeline: Pipeline, content_type, message):
+    response = pipeline.upload(pipeline.alice, "a.txt", b"hi", content_type)
+
+    assert error_of(response, 422) == {"code": "InvalidContentTypeError", "message": message}
+    stored = mail_aws.client("s3").list_objects_v2(Bucket=pipeline.aws.bucket.name, Prefix="uploads/")
+    assert stored["KeyCount"] == 0
+
+
+def test_an_upload_type_is_kept_without_its_parameters_in_lower_case(pipeline: Pipeline):
+    # Given an upload whose type has a parameter and capitals
+    uploaded = pipeline.upload(pipeline.alice, "notes.txt", b"hi", "Text/Plain; charset=utf-8")
+
+    # When it is sent
+    sent = pipeline.send(pipeline.alice, {"to": [BOB], "upload_ids": [uploaded.json()["id"]]})
+
+    # Then the attachment part is text/plain
+    message = message_from_bytes(pipeline.raw(pipeline.alice, sent.json()["id"]), policy=policy.default)
+    assert uploaded.status == 201
+    assert uploaded.json()["content_type"] == "text/plain"
+    assert [part["Content-Type"].content_type for part in message.iter_attachments()] == ["text/plain"]
 
 
 RAW = b"From: alice@demo.test\r\nTo: carol@example.org\r\nSubject: raw\r\n\r\nHello\r\n"

@@ -113,3 +113,50 @@ def test_bob_cannot_lift_alices_suppression(pipeline: Pipeline):
     assert deleted.status == 404
     assert deleted.json()["error"]["message"] == "bounce@simulator.amazonses.com is not suppressed"
     assert [s["address"] for s in pipeline.suppressions(pipeline.alice)] == ["bounce@simulator.amazonses.com"]
+
+
+def test_bob_cannot_name_alice_as_the_sender_of_a_raw_message(pipeline: Pipeline):
+    raw = b"From: bob@demo.test\r\nSender: alice@demo.test\r\nTo: carol@example.org\r\n\r\nhi\r\n"
+
+    refused = pipeline.send_raw(pipeline.bob, raw)
+
+    assert refused.status == 403
+    assert refused.json() == {
+        "error": {"code": "ForbiddenSenderError", "message": "this account cannot send as alice@demo.test"}
+    }
+    assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        b"Sender: bob@demo.test, alice@demo.test\r\n",
+        b"Sender: \r\n",
+        b"Sender: bob@demo.test\r\nSender: x@y.z\r\n",
+    ],
+    ids=["two addresses", "empty", "two fields"],
+)
+def test_a_raw_sender_field_names_exactly_one_address(pipeline: Pipeline, sender: bytes):
+    raw = b"From: bob@demo.test\r\n" + sender + b"To: carol@example.org\r\n\r\nhi\r\n"
+
+    refused = pipeline.send_raw(pipeline.bob, raw)
+
+    assert refused.status == 400
+    assert refused.json() == {
+        "error": {
+            "code": "InvalidRequestError",
+            "message": "a raw message's Sender field names exactly one address",
+        }
+    }
+    assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
+
+
+def test_a_raw_message_may_name_the_accounts_own_address_as_sender(pipeline: Pipeline):
+    raw = b"From: bob@demo.test\r\nSender: Bob <bob@demo.test>\r\nTo: carol@example.org\r\n\r\nhi\r\n"
+
+    sent = pipeline.send_raw(pipeline.bob, raw)
+    pipeline.run()
+
+    assert sent.status == 202, sent.body
+    assert pipeline.raw(pipeline.bob, sent.json()["id"]) == raw
+    assert [m["from"] for m in pipeline.ses.outbox] == [BOB]

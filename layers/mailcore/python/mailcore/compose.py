@@ -7,7 +7,9 @@ import binascii
 import re
 from email import policy
 from email.headerregistry import Address as HeaderAddress
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import formatdate, getaddresses
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,8 +24,21 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 # Inline attachments travel in the JSON body, which API Gateway and Lambda bound.
 MAX_INLINE_ATTACHMENT_BYTES = 4 * 1024 * 1024
 
-# CR and LF would start a new header field; NUL and other controls have no place in one.
-_LINE_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# CR and LF would start a new header field, and the email package refuses every other character
+# that str.splitlines() breaks on (VT, FF, FS, GS, RS, NEL, U+2028, U+2029); NUL and the other C0
+# and C1 controls have no place in a header either.
+_LINE_BREAK = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# type/subtype, as RFC 2045 tokens are commonly written.
+_MEDIA_TYPE = re.compile(r"[\w.+-]+/[\w.+-]+", re.ASCII)
+# A part of these types has a structure (a boundary, a message) that an attachment's bytes lack.
+_CONTAINER_TYPES = ("multipart", "message")
+# RFC 5322 msg-id, <id-left@id-right>, in printable ASCII; "=?" is left out, as the email package
+# would decode it as an RFC 2047 encoded word. A msg-id cannot be folded, so it fits on one line.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/?^_`{|}~.-]|=(?!\?)"
+_MSG_ID = re.compile(rf"<(?:{_ATEXT})+@(?:(?:{_ATEXT})+|\[[\x21-\x5a\x5e-\x7e]*\])>")
+_MAX_MSG_ID_LENGTH = 998 - len("In-Reply-To: ")
+# References keeps the thread's first message and the latest ones, as RFC 5322 suggests.
+MAX_REFERENCES = 20
 
 
 def valid_address(value: str) -> str:
@@ -48,6 +63,16 @@ def _no_line_breaks(value: str | None) -> str | None:
     return value
 
 
+def attachment_type(value: str) -> str:
+    """`type/subtype`, lower-cased; ValueError for anything else, or a multipart or message type."""
+    if not _MEDIA_TYPE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a content type of the form type/subtype")
+    media_type = value.lower()
+    if media_type.partition("/")[0] in _CONTAINER_TYPES:
+        raise ValueError(f"an attachment cannot be of type {media_type}; send it as application/octet-stream")
+    return media_type
+
+
 class InlineAttachment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +83,7 @@ class InlineAttachment(BaseModel):
     content_base64: str = Field(max_length=MAX_INLINE_ATTACHMENT_BYTES * 4 // 3 + 4)
 
     _filename_clean = field_validator("filename")(_no_line_breaks)
+    _content_type_usable = field_validator("content_type")(attachment_type)
 
     def content(self) -> bytes:
         try:
@@ -111,10 +137,48 @@ class Compose(BaseModel):
 
 
 class Thread(BaseModel):
-    """The headers a reply takes from the stored message it answers."""
+    """The headers a reply takes from the stored message it answers, as that message had them."""
 
     message_id: str | None = None
     references: list[str] = Field(default_factory=list)
+
+    def in_reply_to(self) -> str | None:
+        return self.message_id if self.message_id and well_formed_id(self.message_id) else None
+
+    def chain(self) -> list[str]:
+        """References for the reply: the well-formed ids only, the first and the latest kept."""
+        ids = list(dict.fromkeys(i for i in [*self.references, self.message_id or ""] if well_formed_id(i)))
+        if len(ids) > MAX_REFERENCES:
+            ids = [ids[0], *ids[1 - MAX_REFERENCES :]]
+        return ids
+
+
+def well_formed_id(value: str) -> bool:
+    """Whether outside mail's Message-ID can be copied into ours: anything else is left out."""
+    return len(value) <= _MAX_MSG_ID_LENGTH and _MSG_ID.fullmatch(value) is not None
+
+
+class _MessageIdsHeader(UnstructuredHeader, BaseHeader):
+    """In-Reply-To and References, folded between ids only.
+
+    The email package folds a long unstructured word by turning it into RFC 2047 encoded words,
+    which would change a long msg-id (as Outlook's are) into another.
+    """
+
+    def fold(self, *, policy: Policy) -> str:
+        first, *rest = str(self).split() or [""]
+        lines = [f"{self.name}: {first}"]
+        for msg_id in rest:
+            if len(lines[-1]) + 1 + len(msg_id) > (policy.max_line_length or 998):
+                lines.append("")
+            lines[-1] += f" {msg_id}"
+        return policy.linesep.join(lines) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("in-reply-to", _MessageIdsHeader)
+_HEADERS.map_to_type("references", _MessageIdsHeader)
+_POLICY = policy.SMTP.clone(header_factory=_HEADERS)
 
 
 def build(
@@ -125,7 +189,7 @@ def build(
     uploads: list[tuple[str, str, bytes]],
 ) -> bytes:
     """The raw message, Bcc left out; `uploads` are (filename, content type, bytes)."""
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = _header_address(sender)
     if compose.to:
         message["To"] = [_header_address(a) for a in compose.to]
@@ -136,9 +200,8 @@ def build(
     message["Subject"] = compose.subject
     message["Date"] = formatdate()
     message["Message-ID"] = message_id_header
-    if thread and thread.message_id:
-        message["In-Reply-To"] = thread.message_id
-        message["References"] = " ".join([*thread.references[-20:], thread.message_id])
+    if thread:
+        _set_thread(message, thread)
     message["MIME-Version"] = "1.0"
     _set_body(message, compose)
     for filename, content_type, data in uploads + _inline(compose):
@@ -152,6 +215,14 @@ def build(
 
 class MessageTooLarge(InvalidRequestError):
     status = 413
+
+
+def _set_thread(message: EmailMessage, thread: Thread) -> None:
+    parent, chain = thread.in_reply_to(), thread.chain()
+    if parent:
+        message["In-Reply-To"] = parent
+    if chain:
+        message["References"] = " ".join(chain)
 
 
 def _set_body(message: EmailMessage, compose: Compose) -> None:

@@ -17,6 +17,8 @@ from email.utils import getaddresses
 from typing import Any
 from urllib.parse import quote, unquote
 
+from pydantic import ValidationError
+
 from mailcore import aws, compose, directory, mime
 from mailcore.errors import InvalidRequestError, MailError, NotFoundError, StorageError
 from mailcore.inbound import Delivery, Verdicts, message_item
@@ -31,6 +33,16 @@ DRAFTS = "drafts"
 
 class ForbiddenSenderError(MailError):
     status = 403
+
+
+class InvalidContentTypeError(InvalidRequestError):
+    status = 422
+
+
+class UnsendableDraftError(InvalidRequestError):
+    """A draft saved before its fields were checked as they are now."""
+
+    status = 422
 
 
 @dataclass
@@ -56,10 +68,12 @@ class Outbound:
 
     def send(self, account_id: str, request: compose.Compose, key: str | None = None) -> dict[str, Any]:
         """Build, store in Sent and enqueue; `key` (an Idempotency-Key) fixes the message id."""
+        return self._send(account_id, request, _message_id(account_id, "send", key))
+
+    def _send(self, account_id: str, request: compose.Compose, message_id: str) -> dict[str, Any]:
         if not request.recipients():
             raise InvalidRequestError("give at least one recipient in to, cc or bcc")
         sender = self._sender(account_id, request.from_)
-        message_id = _message_id(account_id, key)
         raw = compose.build(
             request,
             sender,
@@ -70,7 +84,7 @@ class Outbound:
         return self._queue(account_id, message_id, sender, request.recipients(), raw)
 
     def send_raw(self, account_id: str, raw: bytes, key: str | None = None) -> dict[str, Any]:
-        """Send a message the client built; From must be the account's, Bcc is taken out."""
+        """Send a message the client built; From and Sender must be the account's, Bcc is taken out."""
         if len(raw) > compose.MAX_MESSAGE_BYTES:
             raise compose.MessageTooLarge(f"the message is {len(raw)} bytes")
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
@@ -78,8 +92,9 @@ class Outbound:
         if len(senders) != 1:
             raise InvalidRequestError("a raw message needs exactly one From address")
         sender = self._sender(account_id, senders[0][1])
+        self._raw_sender_field(account_id, headers)
         recipients = _raw_recipients(headers)
-        message_id = _message_id(account_id, key)
+        message_id = _message_id(account_id, "raw", key)
         return self._queue(account_id, message_id, sender, recipients, _without_bcc(raw))
 
     def save_draft(self, account_id: str, request: compose.Compose, draft_id: str | None = None) -> dict:
@@ -96,21 +111,37 @@ class Outbound:
         return {"id": draft_id, "mailbox_id": DRAFTS}
 
     def draft(self, account_id: str, draft_id: str) -> compose.Compose:
+        try:
+            return compose.Compose.model_validate(self.draft_item(account_id, draft_id)["draft"])
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise UnsendableDraftError(
+                f"draft {draft_id} cannot be sent as saved; save it again: {problems}"
+            ) from None
+
+    def draft_item(self, account_id: str, draft_id: str) -> dict[str, Any]:
+        """The stored draft, checked to be one; its fields are read back by `draft`."""
         item = self.table.get(**_keys(account_id, draft_id)) if _is_id(draft_id) else None
         if item is None or item.get("mailbox_id") != DRAFTS or "draft" not in item:
             raise NotFoundError(f"no draft {draft_id}")
-        return compose.Compose.model_validate(item["draft"])
+        return item
 
-    def send_draft(self, account_id: str, draft_id: str, key: str | None = None) -> dict[str, Any]:
-        result = self.send(account_id, self.draft(account_id, draft_id), key or f"draft:{draft_id}")
+    def send_draft(self, account_id: str, draft_id: str) -> dict[str, Any]:
+        """Send once however often asked: the message id comes from the draft's."""
+        draft = self.draft(account_id, draft_id)
+        result = self._send(account_id, draft, _message_id(account_id, "draft", draft_id))
         self.table.delete(**_keys(account_id, draft_id))
         return result
 
     def delete_draft(self, account_id: str, draft_id: str) -> None:
-        self.draft(account_id, draft_id)
+        self.draft_item(account_id, draft_id)
         self.table.delete(**_keys(account_id, draft_id))
 
     def upload(self, account_id: str, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+        try:
+            content_type = compose.attachment_type(content_type)
+        except ValueError as error:
+            raise InvalidContentTypeError(str(error)) from None
         upload_id = uuid.uuid4().hex
         name = mime.safe_filename(filename, 0, content_type)
         self.bucket.put(
@@ -181,6 +212,16 @@ class Outbound:
             raise ForbiddenSenderError(f"this account cannot send as {wanted}")
         return wanted
 
+    def _raw_sender_field(self, account_id: str, headers: Any) -> None:
+        """A Sender field, where there is one, names one of the account's addresses too."""
+        fields = headers.get_all("sender", [])
+        if not fields:
+            return
+        senders = [address for _, address in getaddresses(fields) if address]
+        if len(senders) != 1:
+            raise InvalidRequestError("a raw message's Sender field names exactly one address")
+        self._sender(account_id, senders[0])
+
     def _thread(self, account_id: str, in_reply_to: str | None) -> compose.Thread | None:
         if not in_reply_to:
             return None
@@ -198,14 +239,23 @@ class Outbound:
                 data, meta = self.bucket.get_with_metadata(f"uploads/{account_id}/{upload_id}")
             except NotFoundError:
                 raise NotFoundError(f"no upload {upload_id}") from None
-            found.append((unquote(meta.get("filename", "attachment")), meta.get("content-type", ""), data))
-        return [(n, t or "application/octet-stream", d) for n, t, d in found]
+            found.append((unquote(meta.get("filename", "attachment")), _stored_type(meta), data))
+        return found
 
 
-def _message_id(account_id: str, key: str | None) -> str:
+def _stored_type(meta: dict[str, str]) -> str:
+    """The upload's type; one stored before types were checked goes out as plain bytes."""
+    try:
+        return compose.attachment_type(meta.get("content-type", ""))
+    except ValueError:
+        return "application/octet-stream"
+
+
+def _message_id(account_id: str, scope: str, key: str | None) -> str:
+    """A new id, or one fixed by the account, the kind of send (send, raw, draft) and its key."""
     if key is None:
         return uuid.uuid4().hex
-    return hashlib.sha256(f"{account_id}\nsend:{key}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{account_id}\n{scope}:{key}".encode()).hexdigest()[:32]
 
 
 def _message_id_header(message_id: str, sender: str) -> str:

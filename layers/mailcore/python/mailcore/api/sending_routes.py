@@ -26,6 +26,9 @@ IdempotencyKey = Annotated[
 ]
 # Retries of one request are recognised for a day.
 IDEMPOTENCY_SECONDS = 24 * 3600
+# The routes that share Idempotency-Keys: a key used on one is refused on the other.
+OUTBOX = "/outbox"
+OUTBOX_RAW = "/outbox/raw"
 
 router = APIGatewayHttpRouter()
 
@@ -41,10 +44,15 @@ def _accepted(receipt: dict[str, Any]) -> Response[dict]:
 @router.post("/outbox")
 def send(body: Compose, idempotency_key: IdempotencyKey = None) -> Response[dict]:
     """Send a composed message; a repeated Idempotency-Key sends once and answers the same."""
-    request = {"account": account(), "key": idempotency_key, "body": body.model_dump(by_alias=True)}
+    request = {
+        "account": account(),
+        "key": idempotency_key,
+        "route": OUTBOX,
+        "body": body.model_dump(by_alias=True),
+    }
     if idempotency_key is None:
         return _accepted(_send_once(request=request))
-    return _accepted(_keyed(_send_once, request))
+    return _accepted(_keyed(request))
 
 
 @router.post("/outbox/raw")
@@ -54,10 +62,10 @@ def send_raw(idempotency_key: IdempotencyKey = None) -> Response[dict]:
     if not data:
         raise InvalidRequestError("send the message as the body, with content-type message/rfc822")
     digest = hashlib.sha256(data).hexdigest()
-    request = {"account": account(), "key": idempotency_key, "body": digest, "raw": data}
+    request = {"account": account(), "key": idempotency_key, "route": OUTBOX_RAW, "body": digest, "raw": data}
     if idempotency_key is None:
-        return _accepted(_send_raw_once(request=request))
-    return _accepted(_keyed(_send_raw_once, request))
+        return _accepted(_send_once(request=request))
+    return _accepted(_keyed(request))
 
 
 def _body_bytes() -> bytes:
@@ -69,12 +77,11 @@ def _body_bytes() -> bytes:
 
 
 def _send_once(request: dict[str, Any]) -> dict[str, Any]:
+    """Either route's send: one function, so that both keep their keys in one idempotency record."""
+    if request["route"] == OUTBOX_RAW:
+        return _outbound().send_raw(request["account"], request["raw"], request["key"])
     compose = Compose.model_validate(request["body"])
     return _outbound().send(request["account"], compose, request["key"])
-
-
-def _send_raw_once(request: dict[str, Any]) -> dict[str, Any]:
-    return _outbound().send_raw(request["account"], request["raw"], request["key"])
 
 
 class RequestInProgressError(MailError):
@@ -87,15 +94,15 @@ class IdempotencyKeyReusedError(MailError):
     code = "IdempotencyKeyReused"
 
 
-def _keyed(function: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Run `function` once per account and key; the Lambda context bounds how long a try holds
-    the key. Powertools' idempotency is imported here only: it brings boto3 into the cold start."""
+def _keyed(request: dict[str, Any]) -> dict[str, Any]:
+    """Send once per account and key; the Lambda context bounds how long a try holds the key.
+    Powertools' idempotency is imported here only: it brings boto3 into the cold start."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
 
-    idempotent, config = _idempotent(function, *_idempotency_store())
+    idempotent, config = _idempotent(*_idempotency_store())
     config.register_lambda_context(router.lambda_context)
     try:
         return idempotent(request=request)
@@ -114,8 +121,9 @@ def _idempotency_store() -> tuple[str, str | None]:
 
 
 @cache
-def _idempotent(function: Any, table_name: str, region: str | None) -> tuple[Any, Any]:
-    """Powertools idempotency on the account and key; a different body with the same key is refused."""
+def _idempotent(table_name: str, region: str | None) -> tuple[Any, Any]:
+    """Powertools idempotency on the account and key; the same key with another route or body is
+    refused."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -125,13 +133,13 @@ def _idempotent(function: Any, table_name: str, region: str | None) -> tuple[Any
     persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=aws.client("dynamodb", region))
     config = IdempotencyConfig(
         event_key_jmespath="[account, key]",
-        payload_validation_jmespath="body",
+        payload_validation_jmespath="[route, body]",
         expires_after_seconds=IDEMPOTENCY_SECONDS,
     )
     # Without the Lambda context, a try cut off by the function's timeout would hold the key, and
     # refuse every retry with 409, until the record expires a day later.
     idempotent = idempotent_function(
-        function, data_keyword_argument="request", persistence_store=persistence, config=config
+        _send_once, data_keyword_argument="request", persistence_store=persistence, config=config
     )
     return idempotent, config
 
@@ -160,7 +168,7 @@ def get_draft(draft_id: ID) -> dict:
 @router.put("/drafts/<draft_id>")
 def update_draft(draft_id: ID, body: Compose) -> dict:
     outbound = _outbound()
-    outbound.draft(account(), draft_id)
+    outbound.draft_item(account(), draft_id)
     return outbound.save_draft(account(), body, draft_id)
 
 
