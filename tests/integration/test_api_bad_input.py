@@ -88,16 +88,16 @@ NOT_JSON = [
 
 # 404: (id, method, path, body, code, message)
 MISSING = [
-    ("no-message", "GET", "/messages/abc123", None, "NotFoundError", "no message abc123"),
-    ("no-message-raw", "GET", "/messages/abc123/raw", None, "NotFoundError", "no message abc123"),
-    ("no-message-attachment", "GET", "/messages/abc123/attachments/0", None, "NotFoundError", "no message"),
-    ("no-message-change", "PATCH", "/messages/abc123", {"seen": True}, "NotFoundError", "no message abc123"),
-    ("no-message-delete", "DELETE", "/messages/abc123", None, "NotFoundError", "no message abc123"),
-    ("no-mailbox-list", "GET", "/mailboxes/nosuch/messages", None, "NotFoundError", "no mailbox nosuch"),
-    ("no-mailbox-rename", "PATCH", "/mailboxes/nosuch", {"name": "X"}, "NotFoundError", "no mailbox nosuch"),
-    ("no-mailbox-delete", "DELETE", "/mailboxes/nosuch", None, "NotFoundError", "no mailbox nosuch"),
-    ("move-to-odd-id", "PATCH", "/messages/{message}", {"mailbox_id": "a#b"}, "NotFoundError", "no mailbox"),
-    ("attachment-past-end", "GET", "/messages/{message}/attachments/1", None, "NotFoundError", "no attach"),
+    ("no-message", "GET", "/messages/abc123", None, "NotFound", "no message abc123"),
+    ("no-message-raw", "GET", "/messages/abc123/raw", None, "NotFound", "no message abc123"),
+    ("no-message-attachment", "GET", "/messages/abc123/attachments/0", None, "NotFound", "no message"),
+    ("no-message-change", "PATCH", "/messages/abc123", {"seen": True}, "NotFound", "no message abc123"),
+    ("no-message-delete", "DELETE", "/messages/abc123", None, "NotFound", "no message abc123"),
+    ("no-mailbox-list", "GET", "/mailboxes/nosuch/messages", None, "NotFound", "no mailbox nosuch"),
+    ("no-mailbox-rename", "PATCH", "/mailboxes/nosuch", {"name": "X"}, "NotFound", "no mailbox nosuch"),
+    ("no-mailbox-delete", "DELETE", "/mailboxes/nosuch", None, "NotFound", "no mailbox nosuch"),
+    ("move-to-odd-id", "PATCH", "/messages/{message}", {"mailbox_id": "a#b"}, "NotFound", "no mailbox"),
+    ("attachment-past-end", "GET", "/messages/{message}/attachments/1", None, "NotFound", "no attach"),
     ("unknown-route", "GET", "/nothing/here", None, "NotFound", "no route GET /nothing/here"),
     ("unknown-method", "PUT", "/mailboxes", {"name": "X"}, "NotFound", "no route PUT /mailboxes"),
     ("post-to-message", "POST", "/messages/{message}", {"seen": True}, "NotFound", "no route POST"),
@@ -149,7 +149,7 @@ def test_refused_input_is_400(world, method, path, body, says):
     response = call(world, method, path, body)
 
     assert response.status == 400, response.body
-    assert error_of(response)["code"] == "InvalidRequestError"
+    assert error_of(response)["code"] == "InvalidRequest"
     assert says in error_of(response)["message"]
 
 
@@ -180,7 +180,7 @@ def test_a_token_without_an_account_is_unauthorized(world, method, path, body):
     response = world.aws.api(method, fill(path, world), None, body)
 
     assert response.status == 401
-    assert error_of(response) == {"code": "UnauthorizedError", "message": "the token names no account"}
+    assert error_of(response) == {"code": "Unauthorized", "message": "the token names no account"}
 
 
 def test_an_event_without_an_authorizer_is_unauthorized(world):
@@ -190,7 +190,7 @@ def test_an_event_without_an_authorizer_is_unauthorized(world):
     response = api_function.handler(event, LocalContext("api"))
 
     assert response["statusCode"] == 401
-    assert json.loads(response["body"])["error"]["code"] == "UnauthorizedError"
+    assert json.loads(response["body"])["error"]["code"] == "Unauthorized"
 
 
 def test_the_sample_api_event_lists_bobs_inbox(world):

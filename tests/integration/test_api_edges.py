@@ -64,7 +64,7 @@ def test_received_mail_cannot_be_moved_into_drafts(aws):
     response = aws.api("PATCH", f"/messages/{message_id}", bob, body={"mailbox_id": "drafts"})
 
     assert response.status == 409
-    assert response.json()["error"]["code"] == "ConflictError"
+    assert response.json()["error"]["code"] == "Conflict"
 
 
 def test_a_json_body_that_is_not_utf8_is_a_400(aws):

@@ -51,7 +51,7 @@ def test_mailbox_names_are_unique_whatever_the_case(aws, bob):
     response = aws.api("POST", "/mailboxes", bob, {"name": "receipts"})
 
     assert response.status == 409
-    assert error_of(response) == {"code": "ConflictError", "message": "a mailbox named Receipts exists"}
+    assert error_of(response) == {"code": "Conflict", "message": "a mailbox named Receipts exists"}
 
 
 def test_system_mailbox_names_are_taken(aws, bob):
@@ -93,7 +93,7 @@ def test_rename_to_a_name_in_use_is_refused(aws, bob):
     response = aws.api("PATCH", f"/mailboxes/{mailbox_id}", bob, {"name": "RECEIPTS"})
 
     assert response.status == 409
-    assert error_of(response)["code"] == "ConflictError"
+    assert error_of(response)["code"] == "Conflict"
 
 
 def test_system_mailboxes_keep_their_names(aws, bob):
@@ -101,7 +101,7 @@ def test_system_mailboxes_keep_their_names(aws, bob):
 
     assert response.status == 409
     assert error_of(response) == {
-        "code": "ConflictError",
+        "code": "Conflict",
         "message": "Inbox is a system mailbox and keeps its name",
     }
     assert aws.api("GET", "/mailboxes", bob).json() == {"mailboxes": SYSTEM}
@@ -137,7 +137,7 @@ def test_mailbox_holding_messages_cannot_be_deleted(aws, bob):
 
     assert response.status == 409
     assert error_of(response) == {
-        "code": "ConflictError",
+        "code": "Conflict",
         "message": "the mailbox still holds messages; move or delete them first",
     }
     assert counts(aws, bob)[mailbox_id] == (1, 1)

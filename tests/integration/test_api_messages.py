@@ -244,7 +244,7 @@ def test_move_to_a_missing_mailbox_changes_nothing(aws, bob):
     response = aws.api("PATCH", f"/messages/{message_id}", bob, {"mailbox_id": "nosuchbox", "seen": True})
 
     assert response.status == 404
-    assert error_of(response) == {"code": "NotFoundError", "message": "no mailbox nosuchbox"}
+    assert error_of(response) == {"code": "NotFound", "message": "no mailbox nosuchbox"}
     assert counts(aws, bob)["inbox"] == (1, 1)
 
 

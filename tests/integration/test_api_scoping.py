@@ -55,7 +55,7 @@ def test_other_accounts_ids_are_not_found(world, method, path, body):
 
     # Then she is told nothing exists, and nothing of either changed
     assert response.status == 404, response.body
-    assert error_of(response)["code"] == "NotFoundError"
+    assert error_of(response)["code"] == "NotFound"
     assert everything_of(world, world.bob) == bobs_before
     assert everything_of(world, world.alice) == alices_before
 
@@ -82,7 +82,7 @@ def test_another_accounts_cursor_is_refused_on_the_callers_mailbox(world):
 
     assert response.status == 400
     assert error_of(response) == {
-        "code": "InvalidRequestError",
+        "code": "InvalidRequest",
         "message": "cursor belongs to another listing",
     }
 

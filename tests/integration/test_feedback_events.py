@@ -220,7 +220,7 @@ def test_lifting_an_address_that_is_not_suppressed_is_not_found(pipeline: Pipeli
 
     assert response.status == 404
     assert response.json() == {
-        "error": {"code": "NotFoundError", "message": "someone@example.com is not suppressed"}
+        "error": {"code": "NotFound", "message": "someone@example.com is not suppressed"}
     }
 
 

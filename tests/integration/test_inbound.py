@@ -302,9 +302,7 @@ def test_mime_nested_too_deep_is_stored_and_readable(aws, bob):
     (summary,) = listing(aws, bob)
     assert summary["unparsable"] is True
     assert aws.api("GET", f"/messages/{summary['id']}", bob).status == 200
-    assert error_of(aws.api("GET", f"/messages/{summary['id']}/attachments/0", bob))["code"] == (
-        "NotFoundError"
-    )
+    assert error_of(aws.api("GET", f"/messages/{summary['id']}/attachments/0", bob))["code"] == ("NotFound")
     assert aws.api("GET", f"/messages/{summary['id']}/raw", bob).body == raw
 
 

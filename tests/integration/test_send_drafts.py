@@ -126,7 +126,7 @@ def test_an_unknown_draft_is_not_found(pipeline: Pipeline):
     for method, path in [("GET", "/drafts/abc"), ("DELETE", "/drafts/abc"), ("POST", "/drafts/abc/send")]:
         response = pipeline.aws.api(method, path, pipeline.alice)
         assert response.status == 404
-        assert response.json() == {"error": {"code": "NotFoundError", "message": "no draft abc"}}
+        assert response.json() == {"error": {"code": "NotFound", "message": "no draft abc"}}
     updated = pipeline.aws.api("PUT", "/drafts/abc", pipeline.alice, DRAFT)
     assert updated.status == 404
     assert pipeline.listing(pipeline.alice, "drafts") == []
@@ -185,7 +185,7 @@ def test_a_draft_saved_before_the_checks_is_refused_until_saved_again(pipeline: 
     # Then both say why (not a 500), and once saved again it can be sent
     unsendable = {
         "error": {
-            "code": "UnsendableDraftError",
+            "code": "UnsendableDraft",
             "message": f"draft {draft_id} cannot be sent as saved; save it again: "
             "subject: Value error, header fields cannot contain CR, LF or other control characters",
         }

@@ -164,7 +164,7 @@ def test_a_send_the_queue_refused_is_sent_when_retried_with_its_key(pipeline: Pi
     assert first.status == 503
     assert first.json() == {
         "error": {
-            "code": "StorageError",
+            "code": "Storage",
             "message": "the message could not be queued and was not sent; try again",
         }
     }

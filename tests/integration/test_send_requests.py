@@ -159,14 +159,14 @@ def nothing_sent(pipeline: Pipeline) -> bool:
         pytest.param(
             {"to": [BOB], "attachments": [{"filename": "a.txt", "content_base64": "not base64!"}]},
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "attachment 'a.txt' is not valid base64",
             id="bad base64",
         ),
         pytest.param(
             {"subject": "To nobody"},
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "give at least one recipient in to, cc or bcc",
             id="no recipient",
         ),
@@ -209,28 +209,28 @@ def nothing_sent(pipeline: Pipeline) -> bool:
         pytest.param(
             {"to": [BOB], "in_reply_to": "abc123"},
             404,
-            "NotFoundError",
+            "NotFound",
             "no message abc123 to reply to",
             id="in_reply_to unknown",
         ),
         pytest.param(
             {"to": [BOB], "upload_ids": ["abc123"]},
             404,
-            "NotFoundError",
+            "NotFound",
             "no upload abc123",
             id="upload unknown",
         ),
         pytest.param(
             {"from": BOB, "to": ["carol@example.org"]},
             403,
-            "ForbiddenSenderError",
+            "ForbiddenSender",
             "this account cannot send as bob@demo.test",
             id="another account's address",
         ),
         pytest.param(
             {"from": "nobody@demo.test", "to": ["carol@example.org"]},
             403,
-            "ForbiddenSenderError",
+            "ForbiddenSender",
             "this account cannot send as nobody@demo.test",
             id="an address nobody has",
         ),
@@ -306,7 +306,7 @@ def test_an_upload_over_the_limit_is_refused(pipeline: Pipeline):
     response = pipeline.upload(pipeline.alice, "big.bin", too_big, "application/octet-stream")
 
     assert error_of(response, 413) == {
-        "code": "PayloadTooLargeError",
+        "code": "PayloadTooLarge",
         "message": "an upload holds at most 4194304 bytes",
     }
 
@@ -354,7 +354,7 @@ def test_line_breaks_in_an_upload_name_cannot_add_a_header(pipeline: Pipeline):
 def test_an_upload_whose_type_is_not_type_subtype_is_refused(pipeline: Pipeline, content_type, message):
     response = pipeline.upload(pipeline.alice, "a.txt", b"hi", content_type)
 
-    assert error_of(response, 422) == {"code": "InvalidContentTypeError", "message": message}
+    assert error_of(response, 422) == {"code": "InvalidContentType", "message": message}
     stored = mail_aws.client("s3").list_objects_v2(Bucket=pipeline.aws.bucket.name, Prefix="uploads/")
     assert stored["KeyCount"] == 0
 
@@ -379,47 +379,47 @@ RAW = b"From: alice@demo.test\r\nTo: carol@example.org\r\nSubject: raw\r\n\r\nHe
 @pytest.mark.parametrize(
     ("raw", "status", "code", "message"),
     [
-        (b"", 400, "InvalidRequestError", "send the message as the body, with content-type message/rfc822"),
+        (b"", 400, "InvalidRequest", "send the message as the body, with content-type message/rfc822"),
         (
             b"To: carol@example.org\r\n\r\nhi\r\n",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "a raw message needs exactly one From address",
         ),
         (
             b"From: alice@demo.test, bob@demo.test\r\nTo: carol@example.org\r\n\r\nhi\r\n",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "a raw message needs exactly one From address",
         ),
         (
             b"\x00\x01\x02 not mail",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "a raw message needs exactly one From address",
         ),
         (
             b"From: alice@demo.test\r\nSubject: x\r\n\r\nhi\r\n",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "the message names no recipient",
         ),
         (
             b"From: alice@demo.test\r\nTo: not-an-address\r\n\r\nhi\r\n",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "'not-an-address' is not a valid address: An email address must have an @-sign.",
         ),
         (
             b"From: alice@demo.test\r\nTo: " + ", ".join(OUTSIDE).encode() + b"\r\n\r\nhi\r\n",
             400,
-            "InvalidRequestError",
+            "InvalidRequest",
             "at most 50 recipients in one message",
         ),
         (
             RAW.replace(b"From: alice", b"From: bob"),
             403,
-            "ForbiddenSenderError",
+            "ForbiddenSender",
             "this account cannot send as bob@demo.test",
         ),
     ],
@@ -486,7 +486,7 @@ def test_an_8bit_raw_message_is_stored_byte_for_byte(pipeline: Pipeline):
 def test_without_a_token_nothing_is_sent(pipeline: Pipeline):
     response = pipeline.send(None, {"to": [BOB]})
 
-    assert error_of(response, 401) == {"code": "UnauthorizedError", "message": "the token names no account"}
+    assert error_of(response, 401) == {"code": "Unauthorized", "message": "the token names no account"}
     assert nothing_sent(pipeline)
 
 

@@ -31,7 +31,7 @@ def test_alice_cannot_send_as_bob(pipeline: Pipeline):
     for refused in (composed, raw):
         assert refused.status == 403
         assert refused.json() == {
-            "error": {"code": "ForbiddenSenderError", "message": "this account cannot send as bob@demo.test"}
+            "error": {"code": "ForbiddenSender", "message": "this account cannot send as bob@demo.test"}
         }
     assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
 
@@ -52,7 +52,7 @@ def test_bob_cannot_read_or_touch_alices_sent_message(pipeline: Pipeline, alices
     response = pipeline.aws.api(method, path.format(id=alices_sent), pipeline.bob, body)
 
     assert response.status == 404
-    assert response.json() == {"error": {"code": "NotFoundError", "message": f"no message {alices_sent}"}}
+    assert response.json() == {"error": {"code": "NotFound", "message": f"no message {alices_sent}"}}
     assert pipeline.message(pipeline.alice, alices_sent)["mailbox_id"] == "sent"
 
 
@@ -74,7 +74,7 @@ def test_bob_cannot_attach_alices_upload(pipeline: Pipeline):
     response = pipeline.send(pipeline.bob, {"to": ["carol@example.org"], "upload_ids": [upload]})
 
     assert response.status == 404
-    assert response.json() == {"error": {"code": "NotFoundError", "message": f"no upload {upload}"}}
+    assert response.json() == {"error": {"code": "NotFound", "message": f"no upload {upload}"}}
     assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
 
 
@@ -94,7 +94,7 @@ def test_bob_cannot_use_alices_draft(pipeline: Pipeline, method, path, body):
     response = pipeline.aws.api(method, path.format(id=draft), pipeline.bob, body)
 
     assert response.status == 404
-    assert response.json() == {"error": {"code": "NotFoundError", "message": f"no draft {draft}"}}
+    assert response.json() == {"error": {"code": "NotFound", "message": f"no draft {draft}"}}
     assert pipeline.aws.api("GET", f"/drafts/{draft}", pipeline.alice).json()["subject"] == "Surprise"
     assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
 
@@ -122,7 +122,7 @@ def test_bob_cannot_name_alice_as_the_sender_of_a_raw_message(pipeline: Pipeline
 
     assert refused.status == 403
     assert refused.json() == {
-        "error": {"code": "ForbiddenSenderError", "message": "this account cannot send as alice@demo.test"}
+        "error": {"code": "ForbiddenSender", "message": "this account cannot send as alice@demo.test"}
     }
     assert pipeline.depth(pipeline.aws.resources.delivery_queue_url) == 0
 
@@ -144,7 +144,7 @@ def test_a_raw_sender_field_names_exactly_one_address(pipeline: Pipeline, sender
     assert refused.status == 400
     assert refused.json() == {
         "error": {
-            "code": "InvalidRequestError",
+            "code": "InvalidRequest",
             "message": "a raw message's Sender field names exactly one address",
         }
     }

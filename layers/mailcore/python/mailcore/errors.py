@@ -5,7 +5,7 @@ class MailError(Exception):
     """Base of every error the service raises on purpose."""
 
     status = 500
-    # The error code in API answers; the class name unless a contract fixed another.
+    # The error code in API answers; the class name without "Error" unless a contract fixed another.
     code: str | None = None
 
 

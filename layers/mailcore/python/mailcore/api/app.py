@@ -83,7 +83,7 @@ app.use(middlewares=[_json_bodies_only])
 def _mail_error(failure: MailError) -> Response[dict]:
     if failure.status >= 500:
         logger.exception("request failed")
-    return error(failure.status, failure.code or type(failure).__name__, str(failure))
+    return error(failure.status, failure.code or type(failure).__name__.removesuffix("Error"), str(failure))
 
 
 @app.exception_handler(RequestUnsupportedContentType)
