@@ -220,17 +220,17 @@ def test_a_reply_keeps_a_long_message_id_as_it_was(pipeline: Pipeline):
 
 
 def test_a_reply_in_a_long_thread_names_its_first_and_latest_messages(pipeline: Pipeline):
-    # Given carol's message in a thread of thirty (the stored copy keeps the latest twenty)
+    # Given carol's message in a thread of thirty (the stored copy keeps the first and latest 19)
     thread = [f"<m{i}@example.org>" for i in range(30)]
 
     # When bob replies to it
     status, sent = reply_to_outside_mail(pipeline, outside_mail("<plan@example.org>", " ".join(thread)))
 
-    # Then References names the first it knows, the latest, and carol's, twenty in all
+    # Then References names the thread's first, the latest, and carol's, twenty in all
     assert status == 202, sent
     headers = headers_of(sent)
     assert headers["In-Reply-To"] == "<plan@example.org>"
-    assert headers["References"].split() == [thread[10], *thread[12:], "<plan@example.org>"]
+    assert headers["References"].split() == [thread[0], *thread[12:], "<plan@example.org>"]
 
 
 def test_uploaded_attachment_reaches_the_recipient_byte_for_byte(pipeline: Pipeline):

@@ -336,6 +336,7 @@ def test_encoded_word_filename():
         ("a\x00b\r\nc\t.txt", "abc.txt"),
         ("invoice\u202egpj.exe", "invoicegpj.exe"),  # right-to-left override
         ("zero\u200bwidth.txt", "zerowidth.txt"),
+        ("line\u2028para\u2029.txt", "linepara.txt"),  # separators a header would break at
         ("  .hidden  ", "hidden"),
         ("résumé.pdf", "résumé.pdf"),
     ],
@@ -425,3 +426,17 @@ def test_snippet_of_html_only_mail_keeps_blocks_apart():
     )
 
     assert mime.parse(raw).snippet == "Hi Bob click here & now"
+
+
+# Threads
+
+
+def test_a_long_references_chain_keeps_the_threads_first_and_latest_ids():
+    chain = " ".join(f"<m{n}@example.org>" for n in range(150))
+    raw = f"From: a@example.org\r\nReferences: {chain}\r\nSubject: Deep thread\r\n\r\nx\r\n".encode()
+
+    references = mime.parse(raw).references
+
+    assert len(references) == 100
+    assert references[:2] == ["<m0@example.org>", "<m51@example.org>"]
+    assert references[-1] == "<m149@example.org>"

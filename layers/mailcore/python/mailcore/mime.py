@@ -28,6 +28,8 @@ import nh3
 SNIPPET_LENGTH = 200
 MAX_FILENAME_LENGTH = 120
 MAX_NAME_LENGTH = 200
+# A field names at most this many message ids; a longer References keeps its ends.
+MAX_IDS = 100
 
 # What the standard library can raise while reading a hostile header or part.
 _DECODE_ERRORS = (
@@ -268,7 +270,9 @@ def _message_id(value: str) -> str | None:
 
 
 def _message_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value)[:100]
+    """The ids in a field; of a long References chain, the thread's first and the latest 99."""
+    ids = re.findall(r"<[^<>\s]+>", value)
+    return ids if len(ids) <= MAX_IDS else [ids[0], *ids[1 - MAX_IDS :]]
 
 
 def _declared_charset(message: Message) -> str:
@@ -379,7 +383,7 @@ def _filename(part: Message) -> str:
 def safe_filename(name: str, index: int, content_type: str) -> str:
     """A name safe to offer for download: no path, no control characters, bounded length."""
     base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C" and ch not in "\u2028\u2029")
     base = base.strip().lstrip(".").strip()
     if len(base) > MAX_FILENAME_LENGTH:
         stem, dot, ext = base.rpartition(".")
