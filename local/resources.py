@@ -181,11 +181,12 @@ def _create_user_pool(region: str) -> tuple[str, str]:
 def add_user(resources: Resources, address: str, password: str) -> str:
     """Create the account's Cognito user, then the account in the table; returns its id.
 
-    The user comes first, so that a refused password leaves no account that takes mail no
-    one can read; both steps may be repeated, so a failed run can simply be run again.
+    The address is checked first, so that a taken one leaves no user behind; then the user,
+    so that a refused password leaves no account that takes mail no one can read. Both steps
+    may be repeated, so a failed run can simply be run again.
     """
     table = Table(resources.table_name, resources.region)
-    directory.hosted_address(table, address)
+    directory.free_for_account(table, address)
     add_sign_in(resources, address, password)
     return directory.add_account(table, address)
 

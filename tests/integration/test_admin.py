@@ -98,3 +98,18 @@ def test_a_refused_password_leaves_no_account_and_the_retry_works(running, capsy
 def test_catch_all_at_an_unhosted_domain_says_so(running, capsys):
     assert admin.main(["catch-all", "set", "unhosted.org", "bob@demo.test"]) == 1
     assert "unhosted.org is not a hosted domain" in capsys.readouterr().err
+
+
+def test_an_account_on_an_alias_address_is_refused_and_leaves_no_sign_in(running, capsys):
+    # Given sales@ delivering to bob as an alias
+    assert admin.main(["alias", "add", "sales@demo.test", "bob@demo.test"]) == 0
+    capsys.readouterr()
+
+    # When an account is added at that address
+    refused = admin.main(["account", "add", "sales@demo.test", "--password", "S3cret-pass!1"])
+
+    # Then it is refused, and no user was created that could sign in
+    assert refused == 1
+    assert capsys.readouterr().err.strip() == "error: sales@demo.test already belongs to another account"
+    with pytest.raises(Exception, match="UserNotFoundException"):
+        running.token("sales@demo.test", "S3cret-pass!1")

@@ -163,6 +163,15 @@ def _account_of_address(table: Table, address: str) -> str:
     return item["account_id"]
 
 
+def free_for_account(table: Table, address: str) -> str:
+    """The address, at a hosted domain and not yet another account's or an alias."""
+    address = hosted_address(table, address)
+    item = table.get(*address_key(address))
+    if item is not None and item.get("account_id") != account_id_for(address):
+        raise ConflictError(f"{address} already belongs to another account")
+    return address
+
+
 def hosted_address(table: Table, address: str) -> str:
     local, domain = addresses.split(address)
     if not local or not domain:
