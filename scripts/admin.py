@@ -1,16 +1,16 @@
 """Administer hosted domains, accounts, aliases and catch-alls.
 
 Against local mode (the default; reads .local/endpoints.json written by `make run`):
-    python scripts/admin.py domain add example.com
-    python scripts/admin.py account add carol@example.com --password 'S3cret-pass!'
-    python scripts/admin.py alias add sales@example.com carol@example.com
-    python scripts/admin.py catch-all set example.com carol@example.com
+    make admin ARGS="domain add example.com"
+    make admin ARGS="account add carol@example.com --password 'S3cret-pass!'"
+    make admin ARGS="alias add sales@example.com carol@example.com"
+    make admin ARGS="catch-all set example.com carol@example.com"
 
 Against the deployed regions (AWS credentials from the usual places; each regional stack's
 outputs name its table and user pool). The table is global, so directory items are
 written once, in the first region; an account's user is created in every region's pool,
 so that sign-in keeps working while any one region is down:
-    python scripts/admin.py --regions us-east-1,eu-west-1 account add carol@example.com --password '...'
+    make admin ARGS="--regions us-east-1,eu-west-1 account add carol@example.com --password '...'"
 """
 
 from __future__ import annotations

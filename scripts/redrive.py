@@ -1,8 +1,8 @@
 """Move every message from the delivery dead-letter queue back to the delivery queue.
 
 Run it once the cause of the failures is fixed (a verified identity, a raised quota):
-    python scripts/redrive.py                       # local mode (reads .local/endpoints.json)
-    python scripts/redrive.py --stack Mail-us-east-1 --region us-east-1   # each region has its own
+    make redrive   # local mode (reads .local/endpoints.json)
+    make redrive ARGS="--stack Mail-us-east-1 --region us-east-1"   # each region has its own
 
 Each message is sent to the delivery queue before it is deleted from the dead-letter
 queue, so a failure half-way leaves a message in both queues rather than in neither;
