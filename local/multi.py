@@ -85,10 +85,16 @@ class LocalMultiRegion:
         self._mock.stop()
 
     def cut(self, region: str) -> None:
+        """Cut a region off; cutting one already cut changes nothing."""
+        if region in self.replicator.cut:
+            return
         self.services[region].close_doors()
         self.replicator.cut_off(region)
 
     def heal(self, region: str) -> None:
+        """Bring a region back; healing one that is not cut changes nothing."""
+        if region not in self.replicator.cut:
+            return
         self.replicator.heal(region)
         self.services[region].open_doors()
 

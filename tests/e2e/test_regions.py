@@ -377,3 +377,19 @@ def test_a_delivery_status_survives_a_flag_set_later_in_another_region(start_reg
         assert seen["flagged"] is True
         assert seen["delivery"][bounce]["status"] == "bounced"
         assert seen["send_status"] == "failed"
+
+
+def test_healing_a_region_that_is_not_cut_and_cutting_one_twice_change_nothing(start_regions):
+    multi = start_regions(count=2)
+    first, second = regions_of(multi)
+
+    # Healing a region that is up leaves it serving
+    multi.heal(second.region)
+    assert send(second, message("after a needless heal")) == 250
+
+    # Cutting twice, then healing once, brings it back
+    multi.cut(second.region)
+    multi.cut(second.region)
+    multi.heal(second.region)
+    assert send(second, message("after a double cut")) == 250
+    assert multi.replicator.cut == set()
