@@ -381,7 +381,7 @@ def test_a_delivery_status_survives_a_flag_set_later_in_another_region(start_reg
 
 def test_healing_a_region_that_is_not_cut_and_cutting_one_twice_change_nothing(start_regions):
     multi = start_regions(count=2)
-    first, second = regions_of(multi)
+    _, second = regions_of(multi)
 
     # Healing a region that is up leaves it serving
     multi.heal(second.region)
