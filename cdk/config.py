@@ -30,7 +30,10 @@ MRSC_REGION_SETS = {
 # "-<region>" (the longest region names have 14 characters).
 BUCKET_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$")
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[\w-]+$")
-DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Labels of letters, digits and inner hyphens; the last a name, or punycode: never a number.
+DOMAIN_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+)
 
 
 class InfrastructureConfigError(ValueError):
@@ -129,7 +132,7 @@ class MailConfig:
         region_list = _string_list("regions", regions)
         if len(set(region_list)) != len(region_list):
             raise InfrastructureConfigError(f"context 'regions' lists a region twice: {region_list}")
-        domains = tuple(_string_list("hostedDomains", hosted_domains))
+        domains = _domains(_string_list("hostedDomains", hosted_domains))
         consistency = _consistency(table_consistency)
         witness = _optional_string(witness_region)
         _check_consistency(consistency, tuple(region_list), witness)
@@ -146,6 +149,18 @@ class MailConfig:
             api_domain=_api_domain(api_domain_name, api_certificate_arns, tuple(region_list), zone),
             api_throttle=_api_throttle(api_throttle),
         )
+
+
+def _domains(names: list[str]) -> tuple[str, ...]:
+    """Hosted domains as SES and DNS take them: lower case, ASCII (punycode), once each."""
+    domains = tuple(dict.fromkeys(name.strip().lower().rstrip(".") for name in names))
+    for domain in domains:
+        if not DOMAIN_NAME.match(domain):
+            raise InfrastructureConfigError(
+                f"context 'hostedDomains' lists {domain!r}, which is not a domain name "
+                "(letters, digits and hyphens in labels of at most 63; write other scripts in punycode)"
+            )
+    return domains
 
 
 def _consistency(value: Any) -> str:

@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mailcore import addresses, aws, directory, tokens
+from mailcore import aws, directory, tokens
 from mailcore.repository import Table
 
 DEMO_DOMAIN = "demo.test"
@@ -186,7 +186,7 @@ def add_user(resources: Resources, address: str, password: str) -> str:
     may be repeated, so a failed run can simply be run again.
     """
     table = Table(resources.table_name, resources.region)
-    directory.free_for_account(table, address)
+    address = directory.free_for_account(table, address)
     add_sign_in(resources, address, password)
     return directory.add_account(table, address)
 
@@ -197,7 +197,7 @@ def add_sign_in(resources: Resources, address: str, password: str) -> str:
     The user is named by the address in lower case, as the directory keeps it, so that
     `sign_in` finds it however the address is written.
     """
-    address = addresses.normalize(address)
+    address = directory.canonical(address)
     account_id = directory.account_id_for(address)
     cognito = aws.client("cognito-idp", resources.region)
     # An earlier run may have created the user; setting the password below completes it.
@@ -244,6 +244,6 @@ def sign_in(resources: Resources, address: str, password: str) -> str:
     result = cognito.initiate_auth(
         ClientId=resources.client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": addresses.normalize(address), "PASSWORD": password},
+        AuthParameters={"USERNAME": directory.canonical(address), "PASSWORD": password},
     )
     return result["AuthenticationResult"]["IdToken"]

@@ -53,10 +53,10 @@ def _run(args: argparse.Namespace, regions: list[Resources]) -> str:
     home = regions[0]
     table = Table(home.table_name, home.region)
     if args.kind == "domain":
-        directory.add_domain(table, args.domain)
+        domain = directory.add_domain(table, args.domain)
         if not args.regions:
-            verify_sending_domain(home, args.domain)
-        return f"domain {args.domain} is hosted"
+            verify_sending_domain(home, domain)
+        return f"domain {domain} is hosted"
     if args.kind == "account":
         account_id = add_user(home, args.address, args.password)
         for other in regions[1:]:

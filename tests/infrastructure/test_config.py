@@ -29,6 +29,36 @@ def test_bad_region_lists_are_refused(regions):
         MailConfig.parse(regions=regions, hosted_domains=["example.com"])
 
 
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "bad..dom",
+        "x y",
+        "1.2.3.4",
+        "[1.2.3.4]",
+        "no_under.com",
+        "b\u00fccher.example",
+        "a" * 64 + ".com",
+        "demo.test/x",
+        "-lead.com",
+        "localhost",
+    ],
+)
+def test_hosted_domains_that_are_not_domain_names_are_refused(domain):
+    with pytest.raises(
+        InfrastructureConfigError, match=f"context 'hostedDomains' lists {re.escape(repr(domain))}"
+    ):
+        MailConfig.parse(regions=["us-east-1"], hosted_domains=[domain])
+
+
+def test_hosted_domains_are_kept_lower_case_and_once():
+    config = MailConfig.parse(
+        regions=["us-east-1"], hosted_domains=["Example.COM.", "example.com", "xn--bcher-kva.example"]
+    )
+
+    assert config.hosted_domains == ("example.com", "xn--bcher-kva.example")
+
+
 def test_home_region_is_the_first_listed():
     config = MailConfig.parse(regions=["eu-west-1", "us-east-1"], hosted_domains=["example.com"])
 

@@ -113,3 +113,27 @@ def test_an_account_on_an_alias_address_is_refused_and_leaves_no_sign_in(running
     assert capsys.readouterr().err.strip() == "error: sales@demo.test already belongs to another account"
     with pytest.raises(Exception, match="UserNotFoundException"):
         running.token("sales@demo.test", "S3cret-pass!1")
+
+
+@pytest.mark.parametrize(
+    "domain", ["bad..dom", "1.2.3.4", "[1.2.3.4]", "no_under.com", "demo.test/x", "a" * 64 + ".org"]
+)
+def test_a_domain_that_is_not_a_host_name_is_refused(running, capsys, domain):
+    assert admin.main(["domain", "add", domain]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {domain!r} is not a domain name"
+
+
+def test_a_domain_in_another_script_is_hosted_in_punycode(running, capsys):
+    assert admin.main(["domain", "add", "B\u00fccher.Example."]) == 0
+    assert capsys.readouterr().out.strip() == "domain xn--bcher-kva.example is hosted"
+
+    assert admin.main(["account", "add", "jorg@b\u00fccher.example", "--password", "S3cret-pass!1"]) == 0
+    send(running, "jorg@xn--bcher-kva.example")
+
+
+@pytest.mark.parametrize(
+    "alias", ["bad alias@demo.test", "a..b@demo.test", ".lead@demo.test", "line\u2028break@demo.test"]
+)
+def test_an_alias_that_is_not_an_address_is_refused(running, capsys, alias):
+    assert admin.main(["alias", "add", alias, "bob@demo.test"]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {alias!r} is not a mail address"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import UTC, datetime
 
@@ -12,11 +13,26 @@ from mailcore.repository import SYSTEM_MAILBOXES, Table, account_pk
 
 
 def domain_key(domain: str) -> tuple[str, str]:
-    return f"DOMAIN#{domain.lower()}", "DOMAIN"
+    return f"DOMAIN#{_ascii(domain)}", "DOMAIN"
+
+
+def _ascii(domain: str) -> str:
+    """A domain as its item is named: lower case, punycode for other scripts; as given if not IDNA."""
+    domain = domain.lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
 
 
 def address_key(address: str) -> tuple[str, str]:
-    return f"ADDR#{addresses.normalize(address)}", "ADDR"
+    return f"ADDR#{canonical(address)}", "ADDR"
+
+
+def canonical(address: str) -> str:
+    """An address as the directory and the user pools name it: lower case, punycode domain."""
+    local, domain = addresses.split(address)
+    return f"{local}@{_ascii(domain)}" if local else addresses.normalize(address)
 
 
 def account_id_for(address: str) -> str:
@@ -87,11 +103,13 @@ def account_from(recipient: str, found: dict) -> str | None:
     return None
 
 
-def add_domain(table: Table, domain: str) -> None:
+def add_domain(table: Table, domain: str) -> str:
+    """Host a domain; returns its name as stored (lower case, ASCII)."""
     domain = _valid_domain(domain)
     pk, sk = domain_key(domain)
     table.put_new({"pk": pk, "sk": sk, "kind": "domain", "domain": domain, "created_at": _now()})
     forget_cached_domains()
+    return domain
 
 
 def add_account(table: Table, address: str) -> str:
@@ -174,19 +192,31 @@ def free_for_account(table: Table, address: str) -> str:
 
 def hosted_address(table: Table, address: str) -> str:
     local, domain = addresses.split(address)
-    if not local or not domain:
+    if not domain or not _LOCAL_PART.fullmatch(local) or not local.isprintable():
         raise InvalidRequestError(f"{address!r} is not a mail address")
     if table.get(*domain_key(domain)) is None:
         raise NotFoundError(f"{domain} is not a hosted domain; add it first")
-    return f"{local}@{domain}"
+    return canonical(address)
+
+
+# The part before the @ of a hosted address: dot-separated atoms (RFC 5322), which may hold
+# UTF-8 letters (RFC 6531), at most 64 octets; no spaces, quotes, controls or empty atoms.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
+_LOCAL_PART = re.compile(rf"(?=.{{1,64}}$){_ATOM}(\.{_ATOM})*")
+
+# A host name of two labels or more, each of letters, digits and inner hyphens, ending in a
+# name (not a number): what SES receives mail for and DNS publishes MX records under.
+_DOMAIN_NAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+)
 
 
 def _valid_domain(domain: str) -> str:
-    domain = domain.strip().lower().rstrip(".")
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(labels) or any(" " in label or "@" in label for label in labels):
+    """The domain in lower case and ASCII; names in other scripts become punycode."""
+    ascii_name = _ascii(domain.strip().rstrip("."))
+    if not _DOMAIN_NAME.fullmatch(ascii_name):
         raise InvalidRequestError(f"{domain!r} is not a domain name")
-    return domain
+    return ascii_name
 
 
 def _now() -> str:
