@@ -18,7 +18,7 @@ from constructs import Construct
 
 from cdk import nag
 from cdk.layers import ARCHITECTURE, ASSET_EXCLUDES, REPO_ROOT, RUNTIME, SharedLayers
-from cdk.queues import DEAD_LETTER_RETENTION, WorkQueue, alarm_on_any_message, secure_queue
+from cdk.queues import DEAD_LETTER_RETENTION, MAX_RECEIVE_COUNT, WorkQueue, alarm_on_any_message, secure_queue
 from cdk.replication import object_arns
 from cdk.sending import MailSending
 from cdk.storage import DOWNLOADS_PREFIX, INBOUND_PREFIX
@@ -162,6 +162,7 @@ class MailFunctions(Construct):
             DELIVERY,
             DELIVERY_QUEUE_URL=delivery_queue.queue.queue_url,
             CONFIGURATION_SET_NAME=sending.configuration_set_name,
+            DELIVERY_ATTEMPTS=str(MAX_RECEIVE_COUNT),
         )
         self._grant_table(function, table)
         self._grant_read(function, bucket, [OUTBOUND, DRAFTS, NOTICES], "the messages it sends")

@@ -65,6 +65,7 @@ class LocalService:
         if self.own_moto:
             self._mock.start()
         os.environ["RETRY_DELAYS"] = self.retry_delays
+        os.environ["DELIVERY_ATTEMPTS"] = str(resources.DELIVERY_ATTEMPTS)
         with INVOKE_LOCK:
             self.resources = resources.create(self.region)
             if self.seed == "users":
@@ -197,4 +198,5 @@ def _settings(created: resources.Resources, retry_delays: str) -> Settings:
         idempotency_table_name=created.idempotency_table_name,
         allow_test_domains=True,
         retry_delays=tuple(int(d) for d in retry_delays.split(",")),
+        delivery_attempts=resources.DELIVERY_ATTEMPTS,
     )

@@ -23,16 +23,17 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def deliver_record(record: SQSRecord) -> dict[str, str]:
     job = Job(**json.loads(record.body))
     logger.append_keys(message_id=job.message_id)
+    tries = int(record.attributes.approximate_receive_count or 1)
+    last_try = tries >= get_settings().delivery_attempts
     try:
-        return delivery.deliver(job, Table(), Bucket(), delivery.get_sender())
+        return delivery.deliver(job, Table(), Bucket(), delivery.get_sender(), last_try)
     except delivery.TransientDeliveryError:
-        _back_off(record)
+        _back_off(record, tries)
         raise
 
 
-def _back_off(record: SQSRecord) -> None:
+def _back_off(record: SQSRecord, tries: int) -> None:
     delays = get_settings().retry_delays
-    tries = int(record.attributes.approximate_receive_count or 1)
     delay = delays[min(tries, len(delays)) - 1]
     aws.client("sqs").change_message_visibility(
         QueueUrl=get_settings().delivery_queue_url,

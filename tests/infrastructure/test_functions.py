@@ -40,7 +40,7 @@ TABLE_WRITERS = ["inbound", "api", "delivery", "feedback", "janitor"]
 # Environment variables mailcore.settings reads, by the functions that need them.
 SENDING_ENVIRONMENT = {
     "api": {"DELIVERY_QUEUE_URL", "IDEMPOTENCY_TABLE_NAME"},
-    "delivery": {"DELIVERY_QUEUE_URL", "CONFIGURATION_SET_NAME"},
+    "delivery": {"DELIVERY_QUEUE_URL", "CONFIGURATION_SET_NAME", "DELIVERY_ATTEMPTS"},
     "feedback": set(),
     "inbound": set(),
     "janitor": set(),
@@ -93,6 +93,17 @@ def test_sending_settings_name_the_queue_table_and_configuration_set(each_region
     assert api["DELIVERY_QUEUE_URL"] == delivery["DELIVERY_QUEUE_URL"] == outputs["DeliveryQueueUrl"]
     assert api["IDEMPOTENCY_TABLE_NAME"] == outputs["IdempotencyTableName"]
     assert delivery["CONFIGURATION_SET_NAME"] == {"Ref": configuration_set_id}
+
+
+def test_delivery_knows_its_last_try_is_the_queues_last_receive(each_region):
+    delivery = function_environment(each_region, "delivery")
+    (queue,) = [
+        q["Properties"]
+        for q in each_region.find_resources("AWS::SQS::Queue").values()
+        if q["Properties"].get("RedrivePolicy") and "Delivery" in json.dumps(q["Properties"]["RedrivePolicy"])
+    ]
+
+    assert delivery["DELIVERY_ATTEMPTS"] == str(queue["RedrivePolicy"]["maxReceiveCount"]) == "5"
 
 
 def test_every_function_loads_both_layers_built_for_its_runtime(each_region):

@@ -211,11 +211,15 @@ def test_after_five_throttled_tries_the_message_waits_in_the_dlq_until_redriven(
     # When the queue hands it over until SQS gives up on it
     pipeline.run()
 
-    # Then it was tried five times, and waits in the dead-letter queue, still queued
+    # Then it was tried five times, and waits in the dead-letter queue, shown to alice as deferred
     assert len(flaky.calls) == 5
     assert pipeline.depth(resources.delivery_queue_url) == 0
     assert pipeline.depth(resources.delivery_dlq_url) == 1
-    assert pipeline.message(pipeline.alice, sent)["send_status"] == "queued"
+    held = pipeline.message(pipeline.alice, sent)
+    assert held["send_status"] == "deferred"
+    assert held["delivery"][CAROL]["status"] == "deferred"
+    assert held["delivery"][CAROL]["detail"].startswith("not sent after the last try (")
+    assert held["delivery"][CAROL]["detail"].endswith("); held until an operator re-drives it")
 
     # When SES recovers and an operator re-drives the dead-letter queue
     flaky.failures = 0

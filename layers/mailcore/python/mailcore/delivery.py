@@ -94,8 +94,11 @@ def suppression_key(account_id: str, address: str) -> tuple[str, str]:
     return account_pk(account_id), f"SUPP#{address.lower()}"
 
 
-def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str, str]:
-    """Deliver to every recipient still `queued`; returns the new status per recipient."""
+def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender, last_try: bool = False) -> dict[str, str]:
+    """Deliver to every recipient still `queued`; returns the new status per recipient.
+
+    On the `last_try` the queue allows, recipients SES still defers are marked `deferred`.
+    """
     raw = bucket.get(job.raw_key, bucket=job.raw_bucket)
     wanted = statuses_store.keys(job.account_id, job.message_id, job.recipients)
     for recipient in job.recipients:
@@ -122,9 +125,13 @@ def deliver(job: Job, table: Table, bucket: Bucket, sender: Sender) -> dict[str,
     if remote:
         try:
             statuses.update(_send(job, raw, remote, sender))
-        except TransientDeliveryError:
+        except TransientDeliveryError as error:
             # What is settled stays settled, and reported, while the rest waits for the retry,
             # which skips it: a suppressed recipient reported only at the end would never be.
+            if last_try:
+                # The job goes to the dead-letter queue next; the sender sees why it waits.
+                detail = f"not sent after the last try ({error}); held until an operator re-drives it"
+                statuses.update({r: {"status": "deferred", "detail": detail} for r in remote})
             _record(job, statuses, table, bucket, raw)
             raise
     _record(job, statuses, table, bucket, raw)
@@ -136,10 +143,10 @@ def _hosted(recipient: str, found: dict[tuple[str, str], Any]) -> bool:
 
 
 def _pending(job: Job, found: dict[tuple[str, str], Any]) -> list[str]:
-    """Recipients not yet handled: a message the queue hands over twice is not sent twice."""
-    return [
-        r for r in job.recipients if statuses_store.status_key(job.account_id, job.message_id, r) not in found
-    ]
+    """Recipients not yet handled (or held after the last try): a message the queue hands over
+    twice is not sent twice."""
+    keys = {r: statuses_store.status_key(job.account_id, job.message_id, r) for r in job.recipients}
+    return [r for r, key in keys.items() if key not in found or found[key].get("status") == "deferred"]
 
 
 def _deliver_locally(

@@ -247,8 +247,10 @@ def send_status(delivery: dict[str, dict[str, str]] | None) -> str | None:
     if not delivery:
         return None
     states = {entry.get("status", "queued") for entry in delivery.values()}
-    if states & {"queued", "deferred"}:
+    if "queued" in states:
         return "queued"
+    if "deferred" in states:
+        return "deferred"
     failed = states & {"failed", "suppressed", "bounced", "complained"}
     if not failed:
         return "sent"

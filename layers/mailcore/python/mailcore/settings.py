@@ -26,6 +26,8 @@ class Settings(BaseModel):
     allow_test_domains: bool = False
     # A message that failed for a passing reason waits longer after each try (seconds).
     retry_delays: tuple[int, ...] = (10, 30, 90, 270, 810)
+    # Tries before the delivery queue moves a job to its dead-letter queue (its maxReceiveCount).
+    delivery_attempts: int = 5
 
 
 active_settings: ContextVar[Settings | None] = ContextVar("settings", default=None)
@@ -53,6 +55,7 @@ def _from_environment() -> Settings:
         configuration_set=os.environ.get("CONFIGURATION_SET_NAME", ""),
         idempotency_table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", ""),
         retry_delays=tuple(int(d) for d in os.environ.get("RETRY_DELAYS", "10,30,90,270,810").split(",")),
+        delivery_attempts=int(os.environ.get("DELIVERY_ATTEMPTS", "5")),
         allow_test_domains=os.environ.get("ALLOW_TEST_DOMAINS", "") == "true",
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
     )
