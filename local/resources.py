@@ -194,8 +194,8 @@ def add_user(resources: Resources, address: str, password: str) -> str:
 def add_sign_in(resources: Resources, address: str, password: str) -> str:
     """The account's user in this region's pool; every region has one, so sign-in survives.
 
-    The user is named by the address in lower case, as the directory keeps it, so that
-    `sign_in` finds it however the address is written.
+    The user is named by the address as the directory keeps it (lower case, punycode domain),
+    so that `sign_in` finds it however the address is written.
     """
     address = directory.canonical(address)
     account_id = directory.account_id_for(address)

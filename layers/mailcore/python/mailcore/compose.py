@@ -15,6 +15,7 @@ from email.utils import formatdate, getaddresses
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mailcore import mime
 from mailcore.errors import InvalidRequestError
 from mailcore.settings import get_settings
 
@@ -37,8 +38,6 @@ _CONTAINER_TYPES = ("multipart", "message")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/?^_`{|}~.-]|=(?!\?)"
 _MSG_ID = re.compile(rf"<(?:{_ATEXT})+@(?:(?:{_ATEXT})+|\[[\x21-\x5a\x5e-\x7e]*\])>")
 _MAX_MSG_ID_LENGTH = 998 - len("In-Reply-To: ")
-# References keeps the thread's first message and the latest ones, as RFC 5322 suggests.
-MAX_REFERENCES = 20
 
 
 def valid_address(value: str) -> str:
@@ -148,9 +147,7 @@ class Thread(BaseModel):
     def chain(self) -> list[str]:
         """References for the reply: the well-formed ids only, the first and the latest kept."""
         ids = list(dict.fromkeys(i for i in [*self.references, self.message_id or ""] if well_formed_id(i)))
-        if len(ids) > MAX_REFERENCES:
-            ids = [ids[0], *ids[1 - MAX_REFERENCES :]]
-        return ids
+        return mime.thread_ends(ids, mime.MAX_REFERENCES)
 
 
 def well_formed_id(value: str) -> bool:

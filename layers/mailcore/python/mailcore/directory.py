@@ -19,6 +19,8 @@ def domain_key(domain: str) -> tuple[str, str]:
 def _ascii(domain: str) -> str:
     """A domain as its item is named: lower case, punycode for other scripts; as given if not IDNA."""
     domain = domain.lower()
+    if domain.isascii():
+        return domain
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError:
@@ -118,7 +120,7 @@ def add_account(table: Table, address: str) -> str:
     The first account of a domain also receives its postmaster's mail, until an alias or an
     account named postmaster takes it.
     """
-    address = hosted_address(table, address)
+    address, domain = _hosted(table, address)
     account_id = account_id_for(address)
     pk, sk = address_key(address)
     if not table.put_new({"pk": pk, "sk": sk, "kind": "address", "account_id": account_id}):
@@ -147,8 +149,7 @@ def add_account(table: Table, address: str) -> str:
                 "created_at": _now(),
             }
         )
-    domain = table.get(*domain_key(addresses.split(address)[1])) or {}
-    if domain and not domain.get("postmaster_account"):
+    if not domain.get("postmaster_account"):
         table.update(domain["pk"], domain["sk"], {"postmaster_account": account_id})
         forget_cached_domains()
     return account_id
@@ -191,12 +192,18 @@ def free_for_account(table: Table, address: str) -> str:
 
 
 def hosted_address(table: Table, address: str) -> str:
+    return _hosted(table, address)[0]
+
+
+def _hosted(table: Table, address: str) -> tuple[str, dict]:
+    """The address as the directory names it, and its domain's item; refused if not hosted."""
     local, domain = addresses.split(address)
     if not domain or not _LOCAL_PART.fullmatch(local) or not local.isprintable():
         raise InvalidRequestError(f"{address!r} is not a mail address")
-    if table.get(*domain_key(domain)) is None:
+    item = table.get(*domain_key(domain))
+    if item is None:
         raise NotFoundError(f"{domain} is not a hosted domain; add it first")
-    return canonical(address)
+    return canonical(address), item
 
 
 # The part before the @ of a hosted address: dot-separated atoms (RFC 5322), which may hold

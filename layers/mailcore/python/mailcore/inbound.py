@@ -16,8 +16,6 @@ from mailcore.repository import Bucket, Table, account_pk, placement
 from mailcore.settings import get_settings
 
 MAX_LISTED_ADDRESSES = 50
-# Of a thread's References, the first id and the latest are kept: all a reply needs.
-MAX_REFERENCES = 20
 MAX_SUBJECT_LENGTH = 998
 
 Outcome = Literal["stored", "duplicate", "quarantined", "unknown_recipient"]
@@ -171,7 +169,7 @@ def message_item(
         "cc": _listed(parsed.cc),
         "date": parsed.date,
         "header_message_id": (parsed.message_id or "")[:998] or None,
-        "references": [r[:998] for r in _thread_ends(parsed.references)],
+        "references": [r[:998] for r in mime.thread_ends(parsed.references, mime.MAX_REFERENCES)],
         "size": len(raw),
         "snippet": parsed.snippet,
         "attachment_count": len(parsed.attachments),
@@ -183,13 +181,6 @@ def message_item(
         "raw_region": bucket.region or get_settings().region,
         "ses_message_id": delivery.ses_message_id,
     }
-
-
-def _thread_ends(references: list[str]) -> list[str]:
-    """What a reply needs of a long References chain: the thread's first id and the latest."""
-    if len(references) <= MAX_REFERENCES:
-        return references
-    return [references[0], *references[1 - MAX_REFERENCES :]]
 
 
 def _listed(found: list[mime.Address]) -> list[dict[str, str]]:

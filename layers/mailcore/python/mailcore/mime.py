@@ -30,6 +30,8 @@ MAX_FILENAME_LENGTH = 120
 MAX_NAME_LENGTH = 200
 # A field names at most this many message ids; a longer References keeps its ends.
 MAX_IDS = 100
+# A stored message, and a reply to it, keep this many: the thread's first and the latest.
+MAX_REFERENCES = 20
 
 # What the standard library can raise while reading a hostile header or part.
 _DECODE_ERRORS = (
@@ -270,9 +272,22 @@ def _message_id(value: str) -> str | None:
 
 
 def _message_ids(value: str) -> list[str]:
-    """The ids in a field; of a long References chain, the thread's first and the latest 99."""
-    ids = re.findall(r"<[^<>\s]+>", value)
-    return ids if len(ids) <= MAX_IDS else [ids[0], *ids[1 - MAX_IDS :]]
+    return thread_ends(re.findall(r"<[^<>\s]+>", value), MAX_IDS)
+
+
+def thread_ends(ids: list[str], limit: int) -> list[str]:
+    """At most `limit` ids of a References chain: the thread's first, then the latest."""
+    return ids if len(ids) <= limit else [ids[0], *ids[1 - limit :]]
+
+
+# Control, format (zero-width, bidi overrides), surrogate, private-use and unassigned code
+# points, and the line and paragraph separators: nothing a reader sees, or one that breaks a line.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def hidden(char: str) -> bool:
+    """Whether a character has no place in a name a person reads (a file or mailbox name)."""
+    return unicodedata.category(char) in _HIDDEN
 
 
 def _declared_charset(message: Message) -> str:
@@ -383,7 +398,7 @@ def _filename(part: Message) -> str:
 def safe_filename(name: str, index: int, content_type: str) -> str:
     """A name safe to offer for download: no path, no control characters, bounded length."""
     base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C" and ch not in "\u2028\u2029")
+    base = "".join(ch for ch in base if not hidden(ch))
     base = base.strip().lstrip(".").strip()
     if len(base) > MAX_FILENAME_LENGTH:
         stem, dot, ext = base.rpartition(".")

@@ -7,16 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-# Control, format (zero-width, bidi overrides), line and paragraph separators, surrogates,
-# private use and unassigned code points: none of them belong in a name a person reads.
-_UNSEEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+from mailcore import mime
 
 
 def _readable_name(name: str) -> str:
     """A mailbox name in NFC, so look-alike spellings are one name, with nothing hidden in it."""
     name = unicodedata.normalize("NFC", name).strip()
     for char in name:
-        if unicodedata.category(char) in _UNSEEN:
+        if mime.hidden(char):
             raise ValueError(f"a mailbox name cannot contain U+{ord(char):04X}")
     return name
 
