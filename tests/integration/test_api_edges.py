@@ -75,3 +75,15 @@ def test_a_json_body_that_is_not_utf8_is_a_400(aws):
 
     assert response.status == 400
     assert response.json()["error"] == {"code": "InvalidRequest", "message": "the JSON body is not UTF-8"}
+
+
+def test_a_json_number_too_long_to_read_is_a_400(aws):
+    bob = aws.account("bob@demo.test")
+
+    response = aws.api("POST", "/mailboxes", bob, body=b'{"name": 1' + b"0" * 5000 + b"}")
+
+    assert response.status == 400
+    assert response.json()["error"] == {
+        "code": "InvalidRequest",
+        "message": "the JSON body holds a number too long to read",
+    }

@@ -59,3 +59,26 @@ def test_small_downloads_stay_inline(aws):
 
     assert response.status == 200
     assert response.body == b"small"
+
+
+def test_an_attachment_typed_json_comes_back_as_its_bytes_even_when_not_utf8(aws):
+    # Given mail from outside with a JSON attachment that is not UTF-8
+    payload = b'{"a": "\xff\xfe"}'
+    message = EmailMessage()
+    message["From"] = "carol@example.org"
+    message["To"] = "bob@demo.test"
+    message["Subject"] = "Data"
+    message["Message-ID"] = "<json-1@example.org>"
+    message.set_content("Attached.")
+    message.add_attachment(payload, maintype="application", subtype="json", filename="data.json")
+    deliver(aws, message.as_bytes())
+    bob = aws.account("bob@demo.test")
+    message_id = aws.api("GET", "/mailboxes/inbox/messages", bob).json()["messages"][0]["id"]
+
+    # When bob downloads it
+    response = aws.api("GET", f"/messages/{message_id}/attachments/0", bob)
+
+    # Then it answers with the bytes as they were, typed as they were
+    assert response.status == 200
+    assert response.body == payload
+    assert response.headers["Content-Type"] == "application/json"

@@ -43,11 +43,19 @@ def account() -> str:
     return account_id
 
 
+class Download(Response):
+    """Bytes sent as they are, whatever their type: Powertools would serialize a body typed
+    application/json as JSON, and fail (a 500) on one that is not UTF-8."""
+
+    def is_json(self) -> bool:
+        return False
+
+
 def download(data: bytes, content_type: str, filename: str, spill_key: str) -> Response:
     """The content itself, or past what a Lambda response holds, a redirect to a signed S3 URL."""
     disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
     if len(data) <= MAX_INLINE_DOWNLOAD:
-        return Response(200, content_type, data, headers={"Content-Disposition": disposition})
+        return Download(200, content_type, data, headers={"Content-Disposition": disposition})
     bucket = Bucket()
     bucket.put(spill_key, data)
     url = bucket.presigned_get(spill_key, content_type, disposition, DOWNLOAD_URL_SECONDS)
@@ -114,6 +122,14 @@ def _nested_too_deeply(_: RecursionError) -> Response[dict]:
 @app.exception_handler(UnicodeDecodeError)
 def _not_utf8(_: UnicodeDecodeError) -> Response[dict]:
     return error(400, "InvalidRequest", "the JSON body is not UTF-8")
+
+
+@app.exception_handler(ValueError)
+def _number_too_long(failure: ValueError) -> Response[dict]:
+    """json refuses an integer of more than 4,300 digits with a plain ValueError; others are ours."""
+    if "integer string conversion" not in str(failure):
+        raise failure
+    return error(400, "InvalidRequest", "the JSON body holds a number too long to read")
 
 
 @app.not_found
