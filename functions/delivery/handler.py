@@ -33,8 +33,11 @@ def deliver_record(record: SQSRecord) -> dict[str, str]:
 
 
 def _back_off(record: SQSRecord, tries: int) -> None:
-    delays = get_settings().retry_delays
-    delay = delays[min(tries, len(delays)) - 1]
+    """Hide the job longer after each try; after the last, not at all, so it reaches the
+    dead-letter queue (and a re-drive) at once, as its recipients' `deferred` status says."""
+    settings = get_settings()
+    delays = settings.retry_delays
+    delay = 0 if tries >= settings.delivery_attempts else delays[min(tries, len(delays)) - 1]
     aws.client("sqs").change_message_visibility(
         QueueUrl=get_settings().delivery_queue_url,
         ReceiptHandle=record.receipt_handle,

@@ -97,6 +97,25 @@ def test_throttled_send_is_retried_with_growing_delays_then_sent_once(pipeline: 
     assert pipeline.message(pipeline.alice, message_id)["delivery"][CAROL]["status"] == "sent"
 
 
+def test_after_the_last_try_the_job_is_not_hidden_so_it_reaches_the_dlq_at_once(
+    pipeline: Pipeline, monkeypatch
+):
+    # Given SES throttles every try, and the deployed delays between tries
+    monkeypatch.setenv("RETRY_DELAYS", "10,30,90,270,810")
+    mail_aws.reset()
+    changes = visibility_changes()
+    delivery.use_sender(Flaky(pipeline.ses, failures=10**6))
+    pipeline.send(pipeline.alice, {"to": [CAROL], "subject": "Never"})
+    [message] = received(pipeline)
+
+    # When the function fails it on the 4th receive, then on the 5th and last
+    for count in (4, 5):
+        delivery_function.handler(as_event(pipeline, [message], count), LocalContext("delivery"))
+
+    # Then the 4th hides it for the 4th delay, and the last not at all
+    assert [c["VisibilityTimeout"] for c in changes] == [270, 0]
+
+
 def test_through_the_queue_a_throttled_message_is_sent_once(pipeline: Pipeline):
     changes = visibility_changes()
     flaky = Flaky(pipeline.ses, failures=2)
