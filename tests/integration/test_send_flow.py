@@ -312,3 +312,23 @@ def test_deleting_a_sent_message_for_good_removes_its_delivery_statuses(pipeline
 
     assert deleted.json() == {"id": message_id, "deleted": True, "mailbox_id": None}
     assert pipeline.aws.table.get_many(keys) == {}
+
+
+def test_sent_mail_is_dated_in_utc_with_its_offset(pipeline: Pipeline):
+    sent = pipeline.send(pipeline.alice, {"to": [CAROL], "subject": "When", "text": "Now."})
+
+    raw = pipeline.raw(pipeline.alice, sent.json()["id"])
+
+    assert str(headers_of(raw)["Date"]).endswith(" +0000")
+    assert pipeline.message(pipeline.alice, sent.json()["id"])["date"].endswith("+00:00")
+
+
+def test_a_report_of_undelivered_mail_is_dated_in_utc_with_its_offset(pipeline: Pipeline):
+    pipeline.send(pipeline.alice, {"to": ["bobb@demo.test"], "subject": "Typo"})
+    pipeline.run()
+
+    [report] = [
+        m for m in pipeline.listing(pipeline.alice, "inbox") if m["subject"].startswith("Undelivered")
+    ]
+
+    assert report["date"].endswith("+00:00")

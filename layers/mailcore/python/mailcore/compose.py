@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address as HeaderAddress
 from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import Policy
-from email.utils import formatdate, getaddresses
+from email.utils import format_datetime, getaddresses
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -195,7 +196,7 @@ def build(
     if compose.reply_to:
         message["Reply-To"] = [_header_address(a) for a in compose.reply_to]
     message["Subject"] = compose.subject
-    message["Date"] = formatdate()
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id_header
     if thread:
         _set_thread(message, thread)

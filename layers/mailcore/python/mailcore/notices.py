@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime
 
 from mailcore import inbound
 from mailcore.inbound import Delivery, Verdicts
@@ -43,7 +43,7 @@ def _report(sender: str, original: bytes, failures: dict[str, str], report_id: s
     message["From"] = f"Mail Delivery System <mailer-daemon@{domain}>"
     message["To"] = sender
     message["Subject"] = "Undelivered Mail Returned to Sender"
-    message["Date"] = formatdate()
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = f"<{report_id}.report@{domain}>"
     message["Auto-Submitted"] = "auto-replied"
     message.set_content(
