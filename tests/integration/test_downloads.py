@@ -11,13 +11,18 @@ from tests.integration.helpers import deliver
 
 
 def big_message(payload: bytes) -> bytes:
+    return with_attachment(payload, "octet-stream", "data.bin", "<large-1@example.org>")
+
+
+def with_attachment(payload: bytes, subtype: str, filename: str, message_id: str) -> bytes:
+    """Mail from carol to bob with one application/`subtype` attachment."""
     message = EmailMessage()
     message["From"] = "carol@example.org"
     message["To"] = "bob@demo.test"
     message["Subject"] = "Large"
-    message["Message-ID"] = "<large-1@example.org>"
+    message["Message-ID"] = message_id
     message.set_content("See the attachment.")
-    message.add_attachment(payload, maintype="application", subtype="octet-stream", filename="data.bin")
+    message.add_attachment(payload, maintype="application", subtype=subtype, filename=filename)
     return message.as_bytes()
 
 
@@ -64,14 +69,7 @@ def test_small_downloads_stay_inline(aws):
 def test_an_attachment_typed_json_comes_back_as_its_bytes_even_when_not_utf8(aws):
     # Given mail from outside with a JSON attachment that is not UTF-8
     payload = b'{"a": "\xff\xfe"}'
-    message = EmailMessage()
-    message["From"] = "carol@example.org"
-    message["To"] = "bob@demo.test"
-    message["Subject"] = "Data"
-    message["Message-ID"] = "<json-1@example.org>"
-    message.set_content("Attached.")
-    message.add_attachment(payload, maintype="application", subtype="json", filename="data.json")
-    deliver(aws, message.as_bytes())
+    deliver(aws, with_attachment(payload, "json", "data.json", "<json-1@example.org>"))
     bob = aws.account("bob@demo.test")
     message_id = aws.api("GET", "/mailboxes/inbox/messages", bob).json()["messages"][0]["id"]
 
